@@ -1,0 +1,1 @@
+"""Domiland integration hub."""

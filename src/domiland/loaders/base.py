@@ -1,0 +1,38 @@
+"""What every loader takes and returns, so that one import use case serves all data types."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+NumberedRecord = tuple[int, int, dict[str, str]]
+"""(record number in its file, source line, fields) as the streaming reader produced it."""
+
+
+@dataclass(frozen=True)
+class RecordWarning:
+    """A record skipped for a reason that does not stop the run (IMP-7)."""
+
+    record_no: int
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"строка {self.line}, запись {self.record_no}: {self.message}"
+
+
+@dataclass
+class BatchResult:
+    written: int = 0
+    """Rows created or changed (unchanged rows are not counted)."""
+    skipped: int = 0
+    warnings: list[RecordWarning] = field(default_factory=list)
+
+
+class Loader(Protocol):
+    """Upserts one data type's records for one organization, batch by batch."""
+
+    table: str
+    """The table whose per-organization row count tells created from updated."""
+
+    def load(self, batch: Sequence[NumberedRecord]) -> BatchResult: ...
