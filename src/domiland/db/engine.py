@@ -24,10 +24,13 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cur.close()
 
 
-@lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
     """One engine per URL and process; ``None`` means the configured hub database."""
-    url = url or get_config().db_url
+    return _engine_for(url or get_config().db_url)
+
+
+@lru_cache(maxsize=16)
+def _engine_for(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

@@ -84,7 +84,7 @@ def iter_records(source: BinaryIO | str | Path, fmt: RecordFormat) -> Iterator[R
                 _check_leftovers(elem, fmt)
                 continue
             if root is None:
-                root = _check_root(elem.getparent(), fmt)
+                root = _check_root(elem.getroottree().getroot(), fmt)
             record_no += 1
             line = elem.sourceline or 0
             if elem.getparent() is not root:
@@ -121,9 +121,8 @@ def _check_root(root: etree._Element, fmt: RecordFormat) -> etree._Element:
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise XmlFormatError("DOCTYPE и сущности (ENTITY) запрещены в файлах обмена", line=1)
-    if root.getparent() is not None or root.tag != fmt.root:
-        raise XmlFormatError(f"корневой элемент <{root.getroottree().getroot().tag}>, ожидался <{fmt.root}>",
-                             line=root.sourceline)
+    if root.tag != fmt.root:
+        raise XmlFormatError(f"корневой элемент <{root.tag}>, ожидался <{fmt.root}>", line=root.sourceline)
     if root.get("version") != "1":
         raise XmlFormatError(f'у <{fmt.root}> должен быть атрибут version="1"', line=root.sourceline)
     extra = set(root.attrib) - {"version"}
