@@ -54,10 +54,12 @@ def unavailable(reason: str) -> None:
 @pytest.fixture(scope="session")
 def _hub_template() -> Path:
     """A migrated hub database made once; each test gets a copy (migrations cost ~0.3 s)."""
+    from domiland.db.engine import get_engine
     from domiland.db.migrate import upgrade
 
     path = _SESSION_DIR / "template-hub.db"
     upgrade(f"sqlite:///{path}")
+    get_engine(f"sqlite:///{path}").dispose()  # the last connection closing checkpoints the WAL into the file
     return path
 
 
