@@ -41,6 +41,7 @@ def ftp_password() -> str:
 def seed(port: int = DEMO_FTP_PORT) -> int:
     """Create (or refresh) the demo management company, its FTP settings, accounts and accruals block."""
     write_sample_files(demo_dir() / "ftp")
+    ensure_tls()
     with session_scope() as session:
         org = session.scalar(select(Organization).where(Organization.code == DEMO_CODE))
         if org is None:
@@ -91,20 +92,32 @@ def write_sample_files(root: Path) -> None:
         path.write_bytes(body.encode(encoding))
 
 
+def ensure_tls() -> tuple[Path, Path]:
+    """(CA bundle, server key+certificate) of the demo server, from a local CA made once.
+
+    Hub processes trust the CA through ``DOMILAND_FTP_CA_FILE``; certificate
+    checks stay on, as they would for a real partner's server.
+    """
+    import trustme
+
+    tls_dir = demo_dir() / "tls"
+    ca_file, cert_file = tls_dir / "ca.pem", tls_dir / "server.pem"
+    if not cert_file.exists():
+        tls_dir.mkdir(parents=True, exist_ok=True)
+        ca = trustme.CA()
+        ca.cert_pem.write_to_path(str(ca_file))
+        ca.issue_cert("127.0.0.1", "localhost").private_key_and_cert_chain_pem.write_to_path(str(cert_file))
+        cert_file.chmod(0o600)
+    return ca_file, cert_file
+
+
 def serve_ftp(port: int = DEMO_FTP_PORT) -> None:
     """Run the demo FTPS server in the foreground (explicit TLS, certificate from a local test CA)."""
-    import trustme
     from pyftpdlib.authorizers import DummyAuthorizer
     from pyftpdlib.handlers import TLS_FTPHandler
     from pyftpdlib.servers import FTPServer
 
-    tls_dir = demo_dir() / "tls"
-    tls_dir.mkdir(parents=True, exist_ok=True)
-    ca_file, cert_file = tls_dir / "ca.pem", tls_dir / "server.pem"
-    if not cert_file.exists():
-        ca = trustme.CA()
-        ca.cert_pem.write_to_path(str(ca_file))
-        ca.issue_cert("127.0.0.1", "localhost").private_key_and_cert_chain_pem.write_to_path(str(cert_file))
+    ca_file, cert_file = ensure_tls()
     root = demo_dir() / "ftp"
     write_sample_files(root)
     authorizer = DummyAuthorizer()
