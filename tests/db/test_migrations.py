@@ -11,6 +11,8 @@ from domiland.db.migrate import downgrade, upgrade
 from domiland.db.models import Base
 
 TABLES = {"organizations", "ftp_connections", "import_blocks", "export_blocks", "accounts", "services", "accruals",
+          "payments", "meters", "meter_readings", "buildings", "premises", "clients", "client_external_ids",
+          "client_accounts", "news", "offers",
           "integration_log", "domiland_alembic_version"}
 
 

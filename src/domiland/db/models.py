@@ -6,11 +6,11 @@ history in ``migrations/`` (its own version table, apart from Airflow's).
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import (
-    JSON, Boolean, DateTime, Enum, ForeignKey, Index, Integer, MetaData, Numeric, String, Text,
+    JSON, Boolean, Date, DateTime, Enum, ForeignKey, Index, Integer, MetaData, Numeric, String, Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -170,6 +170,10 @@ class Account(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     number: Mapped[str] = mapped_column(String(64))
+    premise_id: Mapped[int | None] = mapped_column(ForeignKey("premises.id", ondelete="SET NULL"), nullable=True,
+                                                   index=True)
+    gis_number: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """Number of the account in ГИС ЖКХ."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -206,6 +210,179 @@ class Accrual(Base):
     debt: Mapped[Decimal | None] = mapped_column(Numeric, nullable=True)
     paid: Mapped[Decimal | None] = mapped_column(Numeric, nullable=True)
     total_payable: Mapped[Decimal | None] = mapped_column(Numeric, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Payment(Base):
+    """A payment to an account; key organization + PaymentId (spec §6)."""
+
+    __tablename__ = "payments"
+    __table_args__ = (UniqueConstraint("organization_id", "payment_id"),
+                      Index("ix_payments_org_created", "organization_id", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    payment_id: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    paid_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    amount: Mapped[Decimal] = mapped_column(Numeric)
+    period: Mapped[str | None] = mapped_column(String(7), nullable=True)
+    service_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    source: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    purpose: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    """When the hub first stored it: export windows (EXP-4) select by this."""
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Meter(Base):
+    """An individual meter (ИПУ) of an account; created by a reading that names its resource."""
+
+    __tablename__ = "meters"
+    __table_args__ = (UniqueConstraint("organization_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    number: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    resource: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MeterReading(Base):
+    """One reading of a meter on a date; key organization + MeterNumber + Date (spec §6)."""
+
+    __tablename__ = "meter_readings"
+    __table_args__ = (UniqueConstraint("meter_id", "reading_date"),
+                      Index("ix_meter_readings_org_created", "organization_id", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meters.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    reading_date: Mapped[date] = mapped_column(Date)
+    value1: Mapped[Decimal] = mapped_column(Numeric)
+    value2: Mapped[Decimal | None] = mapped_column(Numeric, nullable=True)
+    value3: Mapped[Decimal | None] = mapped_column(Numeric, nullable=True)
+    source: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    """When the hub first stored it: export windows (EXP-4) select by this."""
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Building(Base):
+    __tablename__ = "buildings"
+    __table_args__ = (UniqueConstraint("organization_id", "ext_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    ext_id: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(512))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Premise(Base):
+    """An apartment, parking place, storage room or commercial premise of a building."""
+
+    __tablename__ = "premises"
+    __table_args__ = (UniqueConstraint("organization_id", "ext_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id", ondelete="CASCADE"), index=True)
+    ext_id: Mapped[str] = mapped_column(String(64))
+    number: Mapped[str] = mapped_column(String(32))
+    type: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    floor: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    area: Mapped[Decimal | None] = mapped_column(Numeric, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Client(Base):
+    """A resident or owner; matched by external ids and phone (IMP-12)."""
+
+    __tablename__ = "clients"
+    __table_args__ = (Index("ix_clients_org_phone", "organization_id", "phone"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    last_name: Mapped[str] = mapped_column(String(128))
+    first_name: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    middle_name: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    phone: Mapped[str] = mapped_column(String(16))
+    """Normalised ``+7XXXXXXXXXX``."""
+    email: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ClientExternalId(Base):
+    """An id a client has in an outside system; a client may hold several (IMP-12)."""
+
+    __tablename__ = "client_external_ids"
+    __table_args__ = (UniqueConstraint("organization_id", "ext_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    ext_id: Mapped[str] = mapped_column(String(64))
+
+
+class ClientAccount(Base):
+    __tablename__ = "client_accounts"
+    __table_args__ = (UniqueConstraint("client_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+
+
+class NewsItem(Base):
+    """A news item from an RSS 2.0 / Atom feed; key guid, else link (IMP-10)."""
+
+    __tablename__ = "news"
+    __table_args__ = (UniqueConstraint("organization_id", "guid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    guid: Mapped[str] = mapped_column(String(1024))
+    title: Mapped[str] = mapped_column(String(1024))
+    link: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    summary: Mapped[str | None] = mapped_column(Text, nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OfferStatus(str, enum.Enum):
+    ACTIVE = "active"
+    """In the latest feed."""
+    WITHDRAWN = "withdrawn"
+    """Missing from a newer feed: kept, not deleted (IMP-10)."""
+
+
+class Offer(Base):
+    """A showcase (Витрина) offer from a Yandex.Realty feed; key ``offer/@internal-id``."""
+
+    __tablename__ = "offers"
+    __table_args__ = (UniqueConstraint("organization_id", "internal_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    internal_id: Mapped[str] = mapped_column(String(128))
+    type: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    category: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    price: Mapped[Decimal | None] = mapped_column(Numeric, nullable=True)
+    currency: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    area: Mapped[Decimal | None] = mapped_column(Numeric, nullable=True)
+    rooms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    floor: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    address: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    images: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    deal_status: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status: Mapped[OfferStatus] = mapped_column(_str_enum(OfferStatus), default=OfferStatus.ACTIVE)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
