@@ -12,6 +12,7 @@ from airflow.listeners import hookimpl
 from domiland.db.models import Method
 from domiland.exchange import oplog
 from domiland.exchange.blocks import TITLES_RU, parse_dag_id
+from domiland.exchange.registry import IMPORT_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,8 @@ def _entry_kwargs(dag_id: str) -> dict | None:
         return None
     _org, direction, data_type = parsed
     title = TITLES_RU.get((direction, data_type), f"{direction} {data_type.value}")
-    method = Method.URL if data_type.value in ("news", "offers") else Method.XML
+    import_type = IMPORT_TYPES.get(data_type)
+    method = import_type.method if direction == "import" and import_type else Method.XML
     return {"organization_id": _org_id(_org), "task_type": f"{direction}_{data_type.value}", "title": title,
             "method": method}
 

@@ -37,7 +37,7 @@ class BlockImportOperator(BaseOperator):
         entry_id = oplog.ensure_run_entry(dag_run.dag_id, dag_run.run_id, organization_id=spec.organization_id,
                                           task_type=spec.task_type, title=spec.title_ru, method=spec.method)
         try:
-            report = import_block(self.block_id)
+            report = import_block(self.block_id, logical_date=context.get("logical_date"))
         except Exception as exc:  # a bug or a database outage: still leave a readable log row
             report = ImportReport()
             report.fail(f"внутренняя ошибка импорта: {exc.__class__.__name__}: {exc}", "internal")

@@ -16,6 +16,7 @@ from domiland import secrets
 from domiland.config import get_config
 from domiland.db.engine import session_scope
 from domiland.db.models import DataType, FtpConnection, ImportBlock, Method, Organization
+from domiland.exchange.paths import split_paths
 from domiland.transports.ftp import FtpSettings
 
 TITLES_RU = {
@@ -68,8 +69,8 @@ class BlockSpec:
         return TITLES_RU[(self.direction, self.data_type)]
 
     def path_list(self) -> list[str]:
-        """IMP-2: comma-separated addresses, blanks dropped, order kept."""
-        return [p.strip() for p in self.paths.split(",") if p.strip()]
+        """IMP-2: comma-separated addresses, blanks dropped, order kept (placeholders unexpanded)."""
+        return split_paths(self.paths)
 
 
 def dag_id_for(org_code: str, direction: str, data_type: DataType | str) -> str:

@@ -1,134 +1,131 @@
-"""Import use case: fetch a block's files, stream-validate them, bulk-load them, report (IMP-2..8).
+"""Import use case: fetch a block's files, stream-validate them, bulk-load them, report (IMP-1..8).
 
 Called by the Airflow operator (scheduled runs, "Run now" and backfills alike)
-and directly by tests and the CLI; it knows nothing of Airflow.
+and directly by tests and the CLI; it knows nothing of Airflow. Every data
+type goes through the same steps; only its reader and loader differ
+(``exchange.registry``).
 """
 from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 from domiland.config import get_config
 from domiland.db.engine import get_engine
-from domiland.db.models import DataType
+from domiland.db.models import Method
 from domiland.exchange.blocks import BlockSpec, get_block_spec, get_ftp_settings
+from domiland.exchange.paths import PathTemplateError, expand_paths
+from domiland.exchange.registry import IMPORT_TYPES, ImportType
 from domiland.exchange.report import FileReport, ImportReport
-from domiland.formats.accruals import ACCRUALS
-from domiland.formats.xml_stream import RecordFormat, XmlFormatError, iter_records
-from domiland.loaders.accruals import AccrualsLoader
-from domiland.loaders.base import Loader, NumberedRecord
+from domiland.exchange.sources import FtpSource, Source, UrlSource
+from domiland.formats.xml_stream import XmlFormatError
+from domiland.loaders.base import NumberedRecord
 from domiland.loaders.bulk import BulkConnection
 from domiland.secrets import SecretKeyError
-from domiland.transports.ftp import DomilandFTPHook, FtpError, FtpSettings
+from domiland.transports.errors import TransportError
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
 
 
-@dataclass(frozen=True)
-class XmlType:
-    """A data type the XML import can read: its format and the loader of its records."""
-
-    format: RecordFormat
-    loader: Callable[[BulkConnection, int], Loader]
-
-
-XML_TYPES: dict[DataType, XmlType] = {
-    DataType.ACCRUALS: XmlType(ACCRUALS, AccrualsLoader),
-}
-
-
-def import_block(block_id: int) -> ImportReport:
-    """Run one import block now; never raises for bad input or an unreachable server (see the report)."""
+def import_block(block_id: int, *, logical_date: datetime | None = None) -> ImportReport:
+    """Run one import block now; never raises for bad input, bad settings or an unreachable server."""
     spec = get_block_spec(block_id)
     report = ImportReport()
     try:
-        ftp = get_ftp_settings(spec.organization_id)
-    except (LookupError, SecretKeyError) as exc:
+        paths = expand_paths(spec.paths, logical_date, spec.timezone)
+        source = _source(spec)
+    except (LookupError, SecretKeyError, PathTemplateError) as exc:
         report.fail(str(exc), "settings")
         return report
-    return import_from_ftp(spec, ftp, report=report)
+    return run_import(spec, source, paths, report=report)
 
 
-def import_from_ftp(spec: BlockSpec, ftp: FtpSettings, *, report: ImportReport | None = None,
-                    paths: Iterable[str] | None = None) -> ImportReport:
+def _source(spec: BlockSpec) -> Source:
+    if spec.method == Method.URL:
+        return UrlSource()
+    return FtpSource(get_ftp_settings(spec.organization_id))
+
+
+def run_import(spec: BlockSpec, source: Source, paths: Iterable[str], *,
+               report: ImportReport | None = None) -> ImportReport:
     """Import each path in order; stop at the first error (IMP-6), delete only cleanly read files (IMP-3)."""
     report = report or ImportReport()
-    xml_type = XML_TYPES.get(spec.data_type)
-    paths = list(paths if paths is not None else spec.path_list())
-    if xml_type is None:
-        report.fail(f"Импорт типа {spec.data_type.value} из XML-файлов пока не поддерживается", "settings")
+    import_type = IMPORT_TYPES.get(spec.data_type)
+    paths = list(paths)
+    if import_type is None or import_type.method != spec.method:
+        report.fail(f"Импорт «{spec.title_ru}» методом {spec.method.value} не поддерживается", "settings")
         return report
     if not paths:
         report.fail("Не указан адрес файла (поле «Адрес файла (ов)» пусто)", "settings")
         return report
     cap = get_config().max_file_bytes
     with tempfile.TemporaryDirectory(prefix="domiland-import-") as tmp:
+        local = Path(tmp) / "current"
         for path in paths:
-            local = Path(tmp) / "current.xml"
             file_report = FileReport(path=path)
             report.files.append(file_report)
             try:
-                with DomilandFTPHook(ftp) as hook, local.open("wb") as out:
-                    hook.retrieve_to(path, out, max_bytes=cap)
-            except FtpError as exc:
+                with local.open("wb") as out:
+                    source.fetch(path, out, cap)
+            except TransportError as exc:
                 file_report.error = str(exc)
                 report.fail(f"{path}: {exc}", "transport")
                 return report
-            load_file(local, xml_type, spec.organization_id, file_report, report)
-            local.unlink()
+            load_file(local, import_type, spec.organization_id, file_report, report)
             if file_report.error:
                 return report
-            if spec.delete_after_read:
+            if spec.delete_after_read and spec.method == Method.XML:
                 try:
-                    with DomilandFTPHook(ftp) as hook:
-                        hook.delete_file(path)
+                    source.delete(path)
                     file_report.deleted = True
-                except FtpError as exc:
+                except TransportError as exc:
                     # The data is in; a file left behind is worth a warning, not a failed run.
                     report.warn(f"{path}: файл импортирован, но не удалён с сервера: {exc}")
     return report
 
 
-def load_file(local: Path, xml_type: XmlType, organization_id: int, file_report: FileReport,
+def load_file(local: Path, import_type: ImportType, organization_id: int, file_report: FileReport,
               report: ImportReport) -> None:
     """Stream one file into the CRM in batches; records before an error stay loaded (IMP-6)."""
     bulk = BulkConnection.open(get_engine())
-    loader = xml_type.loader(bulk, organization_id)
     try:
+        loader = import_type.loader(bulk, organization_id)
         before = bulk.count(loader.table, organization_id)
         written = 0
         batch: list[NumberedRecord] = []
 
-        def flush() -> None:
+        def account(result) -> None:
             nonlocal written
-            if not batch:
-                return
-            result = loader.load(batch)
             bulk.commit()
             written += result.written
             file_report.skipped += result.skipped
             for warning in result.warnings:
                 report.warn(f"{file_report.path}: {warning}")
-            batch.clear()
+
+        def flush() -> None:
+            if batch:
+                account(loader.load(batch))
+                batch.clear()
 
         try:
-            for record_no, (line, fields) in enumerate(iter_records(local, xml_type.format), start=1):
+            for record_no, (line, fields) in enumerate(import_type.read(local), start=1):
                 file_report.read = record_no
                 batch.append((record_no, line, fields))
                 if len(batch) >= BATCH_SIZE:
                     flush()
             flush()
+            account(loader.finish())
         except XmlFormatError as exc:
             flush()  # what was read before the error is valid and stays
             file_report.error = str(exc)
             report.fail(f"{file_report.path}: {exc}", "data")
         file_report.created = bulk.count(loader.table, organization_id) - before
         file_report.updated = written - file_report.created
-        file_report.unchanged = file_report.read - file_report.skipped - written
+        file_report.unchanged = max(file_report.read - file_report.skipped - written, 0)
     finally:
         bulk.close()

@@ -43,6 +43,9 @@ class AccrualsLoader:
                                           touch="updated_at")
         return result
 
+    def finish(self) -> BatchResult:
+        return BatchResult()
+
     def _ensure_services(self, batch: Sequence[NumberedRecord]) -> None:
         # Create unseen codes; a new name replaces the old one, an omitted name keeps it.
         todo: dict[str, str | None] = {}

@@ -35,4 +35,14 @@ class Loader(Protocol):
     table: str
     """The table whose per-organization row count tells created from updated."""
 
-    def load(self, batch: Sequence[NumberedRecord]) -> BatchResult: ...
+    def load(self, batch: Sequence[NumberedRecord]) -> BatchResult:
+        """Upsert one batch (the caller commits after it)."""
+        ...
+
+    def finish(self) -> BatchResult:
+        """Called once after the whole file was read without error, before the last commit.
+
+        For work that needs the complete file, e.g. marking offers missing from a
+        feed as withdrawn. Most loaders return an empty :class:`BatchResult`.
+        """
+        ...

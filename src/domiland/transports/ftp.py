@@ -30,10 +30,12 @@ from typing import BinaryIO
 
 from airflow.providers.ftp.hooks.ftp import FTPHook
 
+from domiland.transports.errors import TransportError
+
 BLOCK_SIZE = 64 * 1024
 
 
-class FtpError(Exception):
+class FtpError(TransportError):
     """Any FTP transport failure."""
 
 
