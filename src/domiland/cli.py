@@ -72,6 +72,14 @@ def _import_run(args) -> int:
     return 1 if report.error else 0
 
 
+def _pools_sync(_args) -> int:
+    from domiland.airflow.pools import sync_ftp_pools
+
+    created = sync_ftp_pools()
+    print("created pools: " + (", ".join(created) if created else "none (all present)"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="domiland", description=__doc__)
     sub = parser.add_subparsers(required=True, metavar="command")
@@ -90,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_ftp_test)
     blocks = sub.add_parser("blocks", help="blocks").add_subparsers(required=True, metavar="action")
     blocks.add_parser("list", help="list every block with its DAG id and schedule").set_defaults(func=_blocks_list)
+    pools = sub.add_parser("pools", help="Airflow pools").add_subparsers(required=True, metavar="action")
+    pools.add_parser("sync", help="create the per-FTP-server pools that are missing").set_defaults(func=_pools_sync)
     imp = sub.add_parser("import", help="imports").add_subparsers(required=True, metavar="action")
     p = imp.add_parser("run", help="run an import block now, outside Airflow (no log row)")
     p.add_argument("block_id", type=int)

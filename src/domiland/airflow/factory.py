@@ -16,6 +16,7 @@ from airflow.sdk import DAG, get_parsing_context
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from domiland.airflow.operators import BlockImportOperator
+from domiland.airflow.pools import pool_name
 from domiland.airflow.schedule import Schedule
 from domiland.config import get_config
 from domiland.exchange.blocks import BlockSpec, list_block_specs
@@ -61,7 +62,8 @@ def build_dag(spec: BlockSpec) -> DAG:
         default_args={"retries": get_config().task_retries, "retry_delay": timedelta(minutes=5),
                       "retry_exponential_backoff": True, "owner": spec.org_code},
     ) as dag:
-        BlockImportOperator(task_id=spec.task_type, block_id=spec.block_id)
+        BlockImportOperator(task_id=spec.task_type, block_id=spec.block_id,
+                            pool=pool_name(spec.ftp_address) if spec.ftp_address else "default_pool")
     return dag
 
 

@@ -9,6 +9,7 @@ import logging
 
 from airflow.listeners import hookimpl
 
+from domiland.airflow import pools
 from domiland.db.models import Method
 from domiland.exchange import oplog
 from domiland.exchange.blocks import TITLES_RU, parse_dag_id
@@ -45,8 +46,24 @@ def on_dag_run_running(dag_run, msg: str) -> None:
         kwargs = _entry_kwargs(dag_run.dag_id)
         if kwargs is not None:
             oplog.ensure_run_entry(dag_run.dag_id, dag_run.run_id, **kwargs)
+            _ensure_ftp_pool(kwargs["organization_id"])
     except Exception:
         log.exception("integration log: could not open the row of %s %s", dag_run.dag_id, dag_run.run_id)
+
+
+def _ensure_ftp_pool(organization_id: int | None) -> None:
+    # The scheduler may touch Airflow's metadata DB; a task may not. So the pool that
+    # the run's task needs is made here, before the task is scheduled.
+    from sqlalchemy import select
+
+    from domiland.db.engine import session_scope
+    from domiland.db.models import FtpConnection
+
+    with session_scope() as session:
+        row = session.execute(select(FtpConnection.host, FtpConnection.port)
+                              .where(FtpConnection.organization_id == organization_id)).first()
+    if row is not None:
+        pools.ensure_pool(pools.pool_name(f"{row.host}:{row.port}"))
 
 
 @hookimpl

@@ -55,6 +55,8 @@ class BlockSpec:
     email: str | None
     schedule: tuple[str, str, str, str, str]
     updated_at: datetime | None
+    ftp_address: str | None = None
+    """``host:port`` of the organization's FTP server (for the per-host pool), if set."""
 
     @property
     def dag_id(self) -> str:
@@ -88,13 +90,15 @@ def parse_dag_id(dag_id: str) -> tuple[str, str, DataType] | None:
 
 def list_block_specs(*, enabled_only: bool = True) -> list[BlockSpec]:
     """All (enabled) import blocks with their organization, in one query."""
-    stmt = (select(ImportBlock, Organization).join(Organization, ImportBlock.organization_id == Organization.id)
+    stmt = (select(ImportBlock, Organization, FtpConnection.host, FtpConnection.port)
+            .join(Organization, ImportBlock.organization_id == Organization.id)
+            .outerjoin(FtpConnection, FtpConnection.organization_id == Organization.id)
             .order_by(Organization.code, ImportBlock.data_type))
     if enabled_only:
         stmt = stmt.where(ImportBlock.enabled.is_(True))
     try:
         with session_scope() as session:
-            return [_spec(block, org) for block, org in session.execute(stmt)]
+            return [_spec(*row) for row in session.execute(stmt)]
     except SQLAlchemyError as exc:
         raise HubDatabaseError(
             f"Cannot read block settings from the hub database ({get_config().db_url.split('@')[-1]}): "
@@ -104,8 +108,9 @@ def list_block_specs(*, enabled_only: bool = True) -> list[BlockSpec]:
 
 def get_block_spec(block_id: int) -> BlockSpec:
     with session_scope() as session:
-        row = session.execute(select(ImportBlock, Organization)
+        row = session.execute(select(ImportBlock, Organization, FtpConnection.host, FtpConnection.port)
                               .join(Organization, ImportBlock.organization_id == Organization.id)
+                              .outerjoin(FtpConnection, FtpConnection.organization_id == Organization.id)
                               .where(ImportBlock.id == block_id)).first()
         if row is None:
             raise LookupError(f"Import block {block_id} does not exist (deleted since the DAG was built?)")
@@ -126,7 +131,7 @@ def get_ftp_settings(organization_id: int) -> FtpSettings:
                            ca_file=cfg.ftp_ca_file)
 
 
-def _spec(block: ImportBlock, org: Organization) -> BlockSpec:
+def _spec(block: ImportBlock, org: Organization, ftp_host: str | None = None, ftp_port: int | None = None) -> BlockSpec:
     return BlockSpec(
         direction="import", block_id=block.id, organization_id=org.id, org_code=org.code, org_name=org.name,
         timezone=org.timezone, data_type=block.data_type, method=block.method, paths=block.paths,
@@ -134,4 +139,5 @@ def _spec(block: ImportBlock, org: Organization) -> BlockSpec:
         schedule=(block.schedule_minute, block.schedule_hour, block.schedule_day, block.schedule_month,
                   block.schedule_weekday),
         updated_at=block.updated_at,
+        ftp_address=f"{ftp_host}:{ftp_port}" if ftp_host and block.method == Method.XML else None,
     )

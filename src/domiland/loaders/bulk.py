@@ -67,17 +67,18 @@ class BulkConnection:
             cur.close()
 
     def upsert(self, table: str, key: Sequence[str], columns: Sequence[str], rows: Sequence[Sequence[Any]],
-               *, touch: str | None = None) -> int:
+               *, touch: str | None = None, insert_only: Sequence[str] = ()) -> int:
         """Insert ``rows`` or update the rows with the same ``key``; return how many were created or changed.
 
         ``columns`` lists every column of ``rows`` (key columns included). A
         key repeated inside ``rows`` keeps its last occurrence. ``touch`` names
         a column (e.g. ``updated_at``) that is written only when something
-        else changed. Does not commit.
+        else changed; ``insert_only`` columns (e.g. ``created_at``) are written
+        by an insert and never by an update. Does not commit.
         """
         if not rows:
             return 0
-        data = [c for c in columns if c not in key and c != touch]
+        data = [c for c in columns if c not in key and c != touch and c not in insert_only]
         cols = ", ".join(columns)
         if self.dialect == "sqlite":
             sets = ", ".join(f"{c} = excluded.{c}" for c in (*data, *([touch] if touch else [])))
