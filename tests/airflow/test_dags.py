@@ -149,3 +149,19 @@ def test_listener_ignores_foreign_dags_and_never_raises(hub_db, monkeypatch):
     listener.on_dag_run_running(SimpleNamespace(dag_id="example_bash_operator", run_id="r"), msg="")
     monkeypatch.setenv("DOMILAND_DB_URL", "sqlite:////nonexistent-dir/x.db")
     listener.on_dag_run_failed(SimpleNamespace(dag_id=DAG_ID, run_id="r"), msg="")  # logged, not raised
+
+
+def test_backfilled_run_imports_the_file_of_its_own_day(ftps_server, ftps_block):
+    """A run for a past interval (as `airflow backfill create` makes) reads that day's file."""
+    from datetime import datetime, timezone
+
+    for day, account in (("20261101", "1001"), ("20261102", "1002")):
+        (ftps_server.root / f"accruals_{day}.xml").write_bytes(accruals_xml(accrual(account)))
+    ftps_block(paths="/accruals_{date:%Y%m%d}.xml")
+    dag = dagbag().dags[DAG_ID]
+    # Daily 02:00 Moscow: the interval of 2 November starts 2026-11-01T23:00Z.
+    run = dag.test(logical_date=datetime(2026, 11, 1, 23, 0, tzinfo=timezone.utc))
+    assert run.state == "success"
+    (row,) = log_rows()
+    assert row.details["files"][0]["path"] == "/accruals_20261102.xml"
+    assert row.details["files"][0]["created"] == 1
