@@ -15,6 +15,7 @@ import pendulum
 from airflow.sdk import DAG, get_parsing_context
 from airflow.timetables.interval import CronDataIntervalTimetable
 
+from domiland.airflow.export_operator import BlockExportOperator
 from domiland.airflow.operators import BlockImportOperator
 from domiland.airflow.pools import pool_name
 from domiland.airflow.schedule import Schedule
@@ -62,20 +63,27 @@ def build_dag(spec: BlockSpec) -> DAG:
         default_args={"retries": get_config().task_retries, "retry_delay": timedelta(minutes=5),
                       "retry_exponential_backoff": True, "owner": spec.org_code},
     ) as dag:
-        BlockImportOperator(task_id=spec.task_type, block_id=spec.block_id,
-                            pool=pool_name(spec.ftp_address) if spec.ftp_address else "default_pool")
+        operator = BlockImportOperator if spec.direction == "import" else BlockExportOperator
+        operator(task_id=spec.task_type, block_id=spec.block_id,
+                 pool=pool_name(spec.ftp_address) if spec.ftp_address else "default_pool")
     return dag
 
 
 def _doc(spec: BlockSpec, schedule: Schedule) -> str:
-    paths = "".join(f"\n  * `{p}`" for p in spec.path_list()) or " —"
+    if spec.direction == "import":
+        paths = "".join(f"\n  * `{p}`" for p in spec.path_list()) or " —"
+        what = (f"* files:{paths}\n"
+                f"* delete after reading: {'yes' if spec.delete_after_read else 'no'}\n")
+    else:
+        what = (f"* directory: `{spec.directory or '/'}` (FTP root when empty), "
+                f"file name template `{spec.filename_template}`\n"
+                f"* empty window: {'no file' if spec.skip_empty else 'an empty file'}\n")
     return (
         f"### {spec.title_ru} — {spec.org_name} (`{spec.org_code}`)\n\n"
         f"Generated from hub settings: **{spec.direction} block {spec.block_id}** "
         f"(updated {spec.updated_at:%Y-%m-%d %H:%M} UTC).\n\n"
         f"* data type: `{spec.data_type.value}`, method `{spec.method.value}`\n"
-        f"* files:{paths}\n"
-        f"* delete after reading: {'yes' if spec.delete_after_read else 'no'}\n"
+        f"{what}"
         f"* e-mail report: {spec.email or '—'}\n"
         f"* schedule: `{' '.join(spec.schedule)}` → {schedule.describe('ru')} / {schedule.describe('en')} "
         f"({spec.timezone})\n\n"

@@ -153,6 +153,9 @@ class ExportBlock(_ScheduleColumns, Base):
     directory: Mapped[str] = mapped_column(String(1024), default="")
     """EXP-2: empty means the FTP root directory."""
     filename_template: Mapped[str] = mapped_column(String(255))
+    """EXP-3: strftime codes, e.g. ``payments_%Y%m%d_%H%M%S.xml``; the date is the window's end."""
+    skip_empty: Mapped[bool] = mapped_column(Boolean, default=False)
+    """An empty window uploads no file (default: an empty, valid file, so the partner sees the run)."""
     email: Mapped[str | None] = mapped_column(String(255), nullable=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -384,6 +387,25 @@ class Offer(Base):
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ExportRun(Base):
+    """A window an export block covered (EXP-4): what was exported, when, into which file."""
+
+    __tablename__ = "export_runs"
+    __table_args__ = (Index("ix_export_runs_block_end", "block_id", "window_end"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    block_id: Mapped[int] = mapped_column(ForeignKey("export_blocks.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    """``scheduled``, ``manual`` or ``backfill``: how the window was chosen."""
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    window_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    dag_id: Mapped[str | None] = mapped_column(String(250), nullable=True)
+    run_id: Mapped[str | None] = mapped_column(String(250), nullable=True)
+    file_name: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class IntegrationLog(Base):

@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from domiland import secrets
 from domiland.config import get_config
 from domiland.db.engine import session_scope
-from domiland.db.models import DataType, FtpConnection, ImportBlock, Method, Organization
+from domiland.db.models import DataType, ExportBlock, FtpConnection, ImportBlock, Method, Organization
 from domiland.exchange.paths import split_paths
 from domiland.transports.ftp import FtpSettings
 
@@ -57,6 +57,10 @@ class BlockSpec:
     updated_at: datetime | None
     ftp_address: str | None = None
     """``host:port`` of the organization's FTP server (for the per-host pool), if set."""
+    directory: str = ""
+    """Exports: the target directory (EXP-2; empty = the FTP root)."""
+    filename_template: str = ""
+    skip_empty: bool = False
 
     @property
     def dag_id(self) -> str:
@@ -88,17 +92,24 @@ def parse_dag_id(dag_id: str) -> tuple[str, str, DataType] | None:
     return m["org"], m["direction"], DataType(m["data_type"])
 
 
-def list_block_specs(*, enabled_only: bool = True) -> list[BlockSpec]:
-    """All (enabled) import blocks with their organization, in one query."""
-    stmt = (select(ImportBlock, Organization, FtpConnection.host, FtpConnection.port)
-            .join(Organization, ImportBlock.organization_id == Organization.id)
+def _select(block_model):
+    return (select(block_model, Organization, FtpConnection.host, FtpConnection.port)
+            .join(Organization, block_model.organization_id == Organization.id)
             .outerjoin(FtpConnection, FtpConnection.organization_id == Organization.id)
-            .order_by(Organization.code, ImportBlock.data_type))
-    if enabled_only:
-        stmt = stmt.where(ImportBlock.enabled.is_(True))
+            .order_by(Organization.code, block_model.data_type))
+
+
+def list_block_specs(*, enabled_only: bool = True) -> list[BlockSpec]:
+    """All (enabled) import and export blocks with their organization: one query per block table."""
     try:
         with session_scope() as session:
-            return [_spec(*row) for row in session.execute(stmt)]
+            specs = []
+            for model in (ImportBlock, ExportBlock):
+                stmt = _select(model)
+                if enabled_only:
+                    stmt = stmt.where(model.enabled.is_(True))
+                specs.extend(_spec(*row) for row in session.execute(stmt))
+            return specs
     except SQLAlchemyError as exc:
         raise HubDatabaseError(
             f"Cannot read block settings from the hub database ({get_config().db_url.split('@')[-1]}): "
@@ -107,13 +118,18 @@ def list_block_specs(*, enabled_only: bool = True) -> list[BlockSpec]:
 
 
 def get_block_spec(block_id: int) -> BlockSpec:
+    return _get(ImportBlock, block_id, "Import")
+
+
+def get_export_spec(block_id: int) -> BlockSpec:
+    return _get(ExportBlock, block_id, "Export")
+
+
+def _get(model, block_id: int, what: str) -> BlockSpec:
     with session_scope() as session:
-        row = session.execute(select(ImportBlock, Organization, FtpConnection.host, FtpConnection.port)
-                              .join(Organization, ImportBlock.organization_id == Organization.id)
-                              .outerjoin(FtpConnection, FtpConnection.organization_id == Organization.id)
-                              .where(ImportBlock.id == block_id)).first()
+        row = session.execute(_select(model).where(model.id == block_id)).first()
         if row is None:
-            raise LookupError(f"Import block {block_id} does not exist (deleted since the DAG was built?)")
+            raise LookupError(f"{what} block {block_id} does not exist (deleted since the DAG was built?)")
         return _spec(*row)
 
 
@@ -131,13 +147,19 @@ def get_ftp_settings(organization_id: int) -> FtpSettings:
                            ca_file=cfg.ftp_ca_file)
 
 
-def _spec(block: ImportBlock, org: Organization, ftp_host: str | None = None, ftp_port: int | None = None) -> BlockSpec:
+def _spec(block: ImportBlock | ExportBlock, org: Organization, ftp_host: str | None = None,
+          ftp_port: int | None = None) -> BlockSpec:
+    is_import = isinstance(block, ImportBlock)
     return BlockSpec(
-        direction="import", block_id=block.id, organization_id=org.id, org_code=org.code, org_name=org.name,
-        timezone=org.timezone, data_type=block.data_type, method=block.method, paths=block.paths,
-        delete_after_read=block.delete_after_read, email=block.email,
+        direction="import" if is_import else "export", block_id=block.id, organization_id=org.id,
+        org_code=org.code, org_name=org.name, timezone=org.timezone, data_type=block.data_type, method=block.method,
+        paths=block.paths if is_import else "", delete_after_read=block.delete_after_read if is_import else False,
+        email=block.email,
         schedule=(block.schedule_minute, block.schedule_hour, block.schedule_day, block.schedule_month,
                   block.schedule_weekday),
         updated_at=block.updated_at,
         ftp_address=f"{ftp_host}:{ftp_port}" if ftp_host and block.method == Method.XML else None,
+        directory="" if is_import else block.directory,
+        filename_template="" if is_import else block.filename_template,
+        skip_empty=False if is_import else block.skip_empty,
     )

@@ -8,7 +8,7 @@ file changes nothing (IMP-8), not even ``updated_at``.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -34,8 +34,7 @@ class BulkConnection:
 
     def now(self) -> Any:
         """A timestamp in the form the ORM reads back for ``DateTime(timezone=True)``."""
-        now = datetime.now(timezone.utc)
-        return now.strftime("%Y-%m-%d %H:%M:%S.%f") if self.dialect == "sqlite" else now
+        return self.timestamp(datetime.now(timezone.utc))
 
     def fetch_ids(self, table: str, organization_id: int, key: str, values: Sequence[str]) -> dict[str, int]:
         """Map the given natural keys of one organization to row ids (one query; unknown keys are absent)."""
@@ -116,6 +115,23 @@ class BulkConnection:
             return written
         finally:
             cur.close()
+
+    def stream(self, sql: str, params: Sequence[Any], batch: int = 5000) -> Iterator[list[tuple]]:
+        """Rows of a query in batches, without loading them all (a server-side cursor on PostgreSQL)."""
+        cur = self.dbapi.cursor() if self.dialect == "sqlite" else self.dbapi.cursor(name="domiland_stream")
+        try:
+            if self.dialect != "sqlite":
+                cur.itersize = batch
+            cur.execute(sql, params)
+            while rows := cur.fetchmany(batch):
+                yield rows
+        finally:
+            cur.close()
+
+    def timestamp(self, value: datetime) -> Any:
+        """A bound parameter comparable with stored ``DateTime(timezone=True)`` values."""
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None).isoformat(" ", "microseconds") if self.dialect == "sqlite" else value
 
     def commit(self) -> None:
         self.dbapi.commit()

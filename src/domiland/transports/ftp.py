@@ -184,6 +184,22 @@ class DomilandFTPHook(FTPHook):
         with self._session("rename", from_name) as conn:
             return conn.rename(from_name, to_name)
 
+    def make_dirs(self, path: str) -> None:
+        """Create ``path`` and its missing parents, like ``mkdir -p`` (an export directory, EXP-2)."""
+        with self._session("create directory", path) as conn:
+            here = conn.pwd()
+            try:
+                if path.startswith("/"):
+                    conn.cwd("/")
+                for part in [p for p in path.split("/") if p]:
+                    try:
+                        conn.cwd(part)
+                    except ftplib.error_perm:
+                        conn.mkd(part)
+                        conn.cwd(part)
+            finally:
+                conn.cwd(here)
+
     def exists(self, path: str) -> bool:
         """Tell whether ``path`` is an existing file or directory (False also when not accessible)."""
         with self._session("check", path) as conn:
