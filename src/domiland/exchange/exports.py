@@ -8,12 +8,13 @@ never overwritten.
 from __future__ import annotations
 
 import logging
+import os
 import posixpath
 import tempfile
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -129,8 +130,12 @@ def export_block(block_id: int, *, kind: str = "manual", interval: tuple[datetim
     except (LookupError, SecretKeyError) as exc:
         report.fail(str(exc), "settings")
         return report
-    plan = plan_window(kind=kind, interval=interval, now=now or datetime.now(timezone.utc),
-                       covered=_covered(block_id), dag_id=dag_id, run_id=run_id)
+    if now is None:
+        # Rows are stamped before their batch commits: a window ending "now" could miss rows
+        # stamped a moment ago and committed a moment later. So "Run now" stops a little earlier.
+        now = datetime.now(timezone.utc) - timedelta(seconds=float(os.environ.get("DOMILAND_EXPORT_SETTLE_SECONDS", 30)))
+    plan = plan_window(kind=kind, interval=interval, now=now, covered=_covered(block_id), dag_id=dag_id,
+                       run_id=run_id)
     zone = ZoneInfo(spec.timezone)
     report.window_start, report.window_end = plan.start.astimezone(zone), plan.end.astimezone(zone)
     if plan.skip_reason:
