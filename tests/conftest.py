@@ -35,6 +35,8 @@ os.environ["DOMILAND_FERNET_KEY"] = Fernet.generate_key().decode()
 
 pytest_plugins = [
     "tests.fixtures.ftp",
+    "tests.fixtures.smtp",
+    "tests.fixtures.https",
 ]
 
 PG_ADMIN_URL = os.environ.get("DOMILAND_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

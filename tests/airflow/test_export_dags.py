@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from domiland.db.engine import session_scope
-from domiland.airflow.export_operator import window_kind
+from domiland.airflow.operators import window_kind
 from domiland.db.models import ExportRun
 from tests.airflow.test_dags import dagbag, log_rows
 from tests.exchange.test_exports import T0, add_payments, files, make_export, valid

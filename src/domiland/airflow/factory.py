@@ -15,8 +15,7 @@ import pendulum
 from airflow.sdk import DAG, get_parsing_context
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from domiland.airflow.export_operator import BlockExportOperator
-from domiland.airflow.operators import BlockImportOperator
+from domiland.airflow.operators import BlockExportOperator, BlockImportOperator
 from domiland.airflow.pools import pool_name
 from domiland.airflow.schedule import Schedule
 from domiland.config import get_config

@@ -13,7 +13,7 @@ import posixpath
 import tempfile
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -23,8 +23,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from domiland.db.engine import get_engine, session_scope
-from domiland.db.models import DataType, ExportRun, LogStatus
+from domiland.db.models import DataType, ExportRun
 from domiland.exchange.blocks import BlockSpec, get_export_spec, get_ftp_settings
+from domiland.exchange.report import ExportReport
 from domiland.exchange.windows import Covered, Plan, plan_window
 from domiland.formats.xml_stream import RecordFormat
 from domiland.formats.xml_write import RecordWriter
@@ -68,56 +69,6 @@ EXPORT_TYPES: dict[DataType, ExportType] = {
         "FROM meter_readings r JOIN meters m ON m.id = r.meter_id JOIN accounts a ON a.id = r.account_id "
         "WHERE r.organization_id = {p} AND r.created_at >= {p} AND r.created_at < {p} ORDER BY r.created_at, r.id"),
 }
-
-
-@dataclass
-class ExportReport:
-    rows: int = 0
-    window_start: datetime | None = None
-    window_end: datetime | None = None
-    file_name: str | None = None
-    notes: list[str] = field(default_factory=list)
-    skipped: str | None = None
-    error: str | None = None
-    error_kind: str | None = None
-
-    def fail(self, text: str, kind: str) -> None:
-        if self.error is None:
-            self.error, self.error_kind = text, kind
-
-    @property
-    def status(self) -> LogStatus:
-        if self.error:
-            return LogStatus.ERROR
-        return LogStatus.WARNING if self.notes else LogStatus.DONE
-
-    @property
-    def warning_count(self) -> int:
-        return len(self.notes)
-
-    @property
-    def warnings(self) -> list[str]:
-        return self.notes
-
-    def message(self) -> str:
-        lines = []
-        if self.window_start and self.window_end:
-            start = "начала" if self.window_start.year <= 1970 else f"{self.window_start:%Y-%m-%d %H:%M:%S %Z}"
-            lines.append(f"Период записей: с {start} по {self.window_end:%Y-%m-%d %H:%M:%S %Z}.")
-        if self.skipped:
-            lines.append(f"Файл не создан: {self.skipped}.")
-        elif self.file_name:
-            lines.append(f"Выгружено записей: {self.rows} в файл {self.file_name}.")
-        if self.error:
-            lines.append(f"Ошибка: {self.error}")
-        lines.extend(self.notes)
-        return "\n".join(lines)
-
-    def to_dict(self) -> dict:
-        return {"rows": self.rows, "file_name": self.file_name, "skipped": self.skipped, "notes": self.notes,
-                "window_start": self.window_start.isoformat() if self.window_start else None,
-                "window_end": self.window_end.isoformat() if self.window_end else None,
-                "error": self.error, "error_kind": self.error_kind, "status": self.status.value}
 
 
 def export_block(block_id: int, *, kind: str = "manual", interval: tuple[datetime, datetime] | None = None,
@@ -193,7 +144,7 @@ def upload_atomically(ftp: FtpSettings, local: Path, spec: BlockSpec, when: date
             _discard(ftp, temp)
             raise
     if final != target:
-        report.notes.append(f"Файл {target} уже есть на сервере: выгружено в {final} (шаблон имени даёт повторы — "
+        report.warnings.append(f"Файл {target} уже есть на сервере: выгружено в {final} (шаблон имени даёт повторы — "
                             "добавьте в него время, например %H%M%S)")
     return final
 

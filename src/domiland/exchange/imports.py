@@ -67,14 +67,14 @@ def run_import(spec: BlockSpec, source: Source, paths: Iterable[str], *,
     with tempfile.TemporaryDirectory(prefix="domiland-import-") as tmp:
         local = Path(tmp) / "current"
         for path in paths:
-            file_report = FileReport(path=path)
+            file_report = FileReport(path=source.label(path))
             report.files.append(file_report)
             try:
                 with local.open("wb") as out:
                     source.fetch(path, out, cap)
             except TransportError as exc:
                 file_report.error = str(exc)
-                report.fail(f"{path}: {exc}", "transport")
+                report.fail(f"{file_report.path}: {exc}", "transport")
                 return report
             load_file(local, import_type, spec.organization_id, file_report, report)
             if file_report.error:
@@ -85,7 +85,7 @@ def run_import(spec: BlockSpec, source: Source, paths: Iterable[str], *,
                     file_report.deleted = True
                 except TransportError as exc:
                     # The data is in; a file left behind is worth a warning, not a failed run.
-                    report.warn(f"{path}: файл импортирован, но не удалён с сервера: {exc}")
+                    report.warn(f"{file_report.path}: файл импортирован, но не удалён с сервера: {exc}")
     return report
 
 

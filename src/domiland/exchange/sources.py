@@ -13,6 +13,9 @@ class Source(Protocol):
     def delete(self, path: str) -> None:
         """Remove ``path`` after a clean import (IMP-3)."""
 
+    def label(self, path: str) -> str:
+        """How ``path`` appears in reports and logs: never with credentials."""
+
 
 class FtpSource:
     """A fresh FTP session per call: a long parse between fetch and delete cannot time it out."""
@@ -28,6 +31,9 @@ class FtpSource:
         with DomilandFTPHook(self.settings) as hook:
             hook.delete_file(path)
 
+    def label(self, path: str) -> str:
+        return path
+
 
 class UrlSource:
     """Feeds over HTTP(S) through the SSRF-guarded fetcher; nothing to delete."""
@@ -39,3 +45,8 @@ class UrlSource:
 
     def delete(self, path: str) -> None:
         raise NotImplementedError("files fetched by URL cannot be deleted after reading")
+
+    def label(self, path: str) -> str:
+        from domiland.transports.http import mask_url
+
+        return mask_url(path)
