@@ -84,3 +84,14 @@ def test_organizations_do_not_see_each_others_accounts(db, make_org):
     b = make_org("uk-b", accounts=("2001",))
     result = load(b, [rec(1, "1001")])
     assert result.skipped == 1 and rows(a) == {} and rows(b) == {}
+
+
+def test_reimport_of_a_file_repeating_a_key_writes_nothing(db, make_org):
+    org = make_org()
+    batch = [rec(1, amount="1.00"), rec(2, amount="2.00"), rec(3, amount="3.00")]
+    load(org, batch)
+    with session_scope() as s:
+        stamp = s.scalar(select(Accrual.updated_at))
+    assert load(org, batch).written == 0
+    with session_scope() as s:
+        assert s.scalar(select(Accrual.updated_at)) == stamp

@@ -80,6 +80,10 @@ class BulkConnection:
         data = [c for c in columns if c not in key and c != touch and c not in insert_only]
         cols = ", ".join(columns)
         if self.dialect == "sqlite":
+            # executemany applies rows in order: a key repeated in the batch would be rewritten
+            # (and its updated_at moved) on every re-import. Keep only its last occurrence.
+            idx = [columns.index(k) for k in key]
+            rows = list({tuple(r[i] for i in idx): r for r in rows}.values())
             sets = ", ".join(f"{c} = excluded.{c}" for c in (*data, *([touch] if touch else [])))
             changed = " OR ".join(f"{table}.{c} IS NOT excluded.{c}" for c in data) or "0"
             sql = (f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(columns))}) "
