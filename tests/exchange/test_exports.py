@@ -166,3 +166,43 @@ def test_connection_dropped_mid_upload_leaves_no_file_under_the_final_name(dropp
     assert report.status.value == "Error" and report.error_kind == "transport"
     assert report.file_name is None
     assert [p.name for p in dropping_ftps.root.iterdir() if not p.name.endswith(".part")] == []
+
+
+@pytest.mark.parametrize("data_type", [DataType.PAYMENTS, DataType.METER_READINGS])
+def test_exported_file_reimports_identically_into_another_organization(ftps_server, org, make_org, make_block,
+                                                                       data_type):
+    """EXP-1 round trip: org A's export, read by org B's import block, gives B the same records."""
+    from domiland.exchange.imports import import_block
+
+    with session_scope() as s:
+        account = s.query(Account).filter_by(organization_id=org, number="1003").one()
+        for i in range(3):
+            s.add(Payment(organization_id=org, payment_id=f"RT{i}", account_id=account.id,
+                          paid_at=datetime(2026, 11, 1, 9, i, 7, tzinfo=timezone.utc), amount=Decimal("0.01") * (i + 1),
+                          period="2026-10", service_code="CW", source=["bank", "online", "cash"][i],
+                          purpose=f"назначение <{i}> & co", created_at=T0))
+        meter = Meter(organization_id=org, number="RT-M", account_id=account.id, resource="HOT_WATER")
+        s.add(meter)
+        s.flush()
+        for i in range(3):
+            s.add(MeterReading(organization_id=org, meter_id=meter.id, account_id=account.id,
+                               reading_date=datetime(2026, 10, 20 + i).date(), value1=Decimal("10.125") + i,
+                               value3=Decimal("0") if i else None, source="operator", created_at=T0))
+    template = "rt_%Y%m%d.xml"
+    report = export_block(make_export(org, data_type, directory="rt", template=template), kind="manual",
+                          now=T0 + timedelta(hours=1))
+    assert report.rows == 3
+    other = make_org("uk-b", accounts=("1003",), ftp=ftps_server.settings())
+    imported = import_block(make_block(other, paths=report.file_name, data_type=data_type))
+    assert imported.status.value == "Done", imported.message()
+    assert imported.total("created") == 3
+
+    def snapshot(org_id):
+        with session_scope() as s:
+            if data_type == DataType.PAYMENTS:
+                return sorted((p.payment_id, p.paid_at.replace(tzinfo=None), p.amount, p.period, p.service_code,
+                               p.source, p.purpose) for p in s.query(Payment).filter_by(organization_id=org_id))
+            return sorted((r.reading_date, r.value1, r.value2, r.value3, r.source)
+                          for r in s.query(MeterReading).filter_by(organization_id=org_id))
+
+    assert snapshot(other) == snapshot(org)
