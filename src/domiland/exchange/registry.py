@@ -29,9 +29,11 @@ class ImportType:
     reader_path: str
     loader_path: str
 
-    @cached_property
-    def read(self) -> Reader:
-        return _resolve(self.reader_path)
+    def read(self, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+        """The file's records; large files are parsed in a second process (``formats.parallel``)."""
+        from domiland.formats.parallel import read_records
+
+        return read_records(self.reader_path, path)
 
     @cached_property
     def loader(self) -> Callable[[BulkConnection, int], Loader]:

@@ -36,9 +36,8 @@ class AccrualsLoader:
                 result.skipped += 1
                 result.warnings.append(RecordWarning(record_no, line, f"лицевой счёт {f['AccountNumber']} не найден"))
                 continue
-            get = f.get
             rows.append((org, account_id, self._services[f["ServiceCode"]][0], f["Period"],
-                         *(get(name) for name in _VALUES), now))
+                         *map(f.get, _VALUES), now))
         result.written = self.bulk.upsert("accruals", ("account_id", "period", "service_id"), _COLUMNS, rows,
                                           touch="updated_at")
         return result
