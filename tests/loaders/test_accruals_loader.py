@@ -95,3 +95,11 @@ def test_reimport_of_a_file_repeating_a_key_writes_nothing(db, make_org):
     assert load(org, batch).written == 0
     with session_scope() as s:
         assert s.scalar(select(Accrual.updated_at)) == stamp
+
+
+def test_bulk_connection_gives_back_foreign_keys_on_even_after_a_failure(hub_db):
+    bulk = BulkConnection.open(get_engine())
+    bulk.dbapi.execute("INSERT INTO services (organization_id, code, name) VALUES (999, 'X', NULL)")  # no such org
+    bulk.close()  # without commit, as after a loader error
+    with get_engine().connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

@@ -150,5 +150,8 @@ class BulkConnection:
 
     def close(self) -> None:
         if self.dialect == "sqlite":
-            self.dbapi.execute("PRAGMA foreign_keys=ON")  # the pooled connection goes back as it came
+            # The pooled connection goes back as it came. The pragma is a no-op inside a
+            # transaction, so end any unfinished one first (the pool would roll it back anyway).
+            self.dbapi.rollback()
+            self.dbapi.execute("PRAGMA foreign_keys=ON")
         self.dbapi.close()
