@@ -1,7 +1,10 @@
 """Airflow listener that mirrors hub DAG runs into the integration log (LOG-4).
 
 Runs in the scheduler (and the API server for states set by hand). It must be
-fast and must never raise: a failure here is logged and swallowed.
+fast and must never raise: a failure here is logged and swallowed. It touches
+only the hub's database, never Airflow's: the scheduler refuses commits on its
+own session from inside its loop ("UNEXPECTED COMMIT - THIS WILL BREAK HA LOCKS"),
+and a second connection could deadlock with it on SQLite.
 """
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ import logging
 
 from airflow.listeners import hookimpl
 
-from domiland.airflow import pools
 from domiland.db.models import Method
 from domiland.exchange import oplog
 from domiland.exchange.blocks import TITLES_RU, parse_dag_id
@@ -46,24 +48,8 @@ def on_dag_run_running(dag_run, msg: str) -> None:
         kwargs = _entry_kwargs(dag_run.dag_id)
         if kwargs is not None:
             oplog.ensure_run_entry(dag_run.dag_id, dag_run.run_id, **kwargs)
-            _ensure_ftp_pool(kwargs["organization_id"])
     except Exception:
         log.exception("integration log: could not open the row of %s %s", dag_run.dag_id, dag_run.run_id)
-
-
-def _ensure_ftp_pool(organization_id: int | None) -> None:
-    # The scheduler may touch Airflow's metadata DB; a task may not. So the pool that
-    # the run's task needs is made here, before the task is scheduled.
-    from sqlalchemy import select
-
-    from domiland.db.engine import session_scope
-    from domiland.db.models import FtpConnection
-
-    with session_scope() as session:
-        row = session.execute(select(FtpConnection.host, FtpConnection.port)
-                              .where(FtpConnection.organization_id == organization_id)).first()
-    if row is not None:
-        pools.ensure_pool(pools.pool_name(f"{row.host}:{row.port}"))
 
 
 @hookimpl

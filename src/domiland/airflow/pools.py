@@ -1,10 +1,12 @@
 """One Airflow pool per FTP server, so that many blocks of one organization never open more
 sessions to its server at once than it allows (FTP servers commonly cap sessions per user/IP).
 
-Pools live in Airflow's metadata database, which task code must not touch: they are
-created by the listener when a run starts (scheduler process), by ``domiland pools
-sync`` and by the settings API. An existing pool is never resized, so operators can
-tune it in the Airflow UI (Admin → Pools).
+Pools live in Airflow's metadata database, which task code must not touch and the
+scheduler's listeners must not write to (the scheduler guards its session against
+commits). So they are created by ``domiland pools sync`` — the run command calls it,
+and so does the settings API whenever FTP settings are saved. A task whose pool is
+missing waits in "scheduled" and Airflow logs the pool's name. An existing pool is
+never resized, so operators can tune it in the Airflow UI (Admin → Pools).
 """
 from __future__ import annotations
 
