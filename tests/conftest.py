@@ -37,6 +37,7 @@ pytest_plugins = [
     "tests.fixtures.ftp",
     "tests.fixtures.smtp",
     "tests.fixtures.https",
+    "tests.fixtures.airflow_api",
 ]
 
 PG_ADMIN_URL = os.environ.get("DOMILAND_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -150,5 +151,22 @@ def make_block(hub_db: str) -> Callable[..., int]:
             session.add(block)
             session.flush()
             return block.id
+
+    return make
+
+
+@pytest.fixture
+def make_org_in_api(api_hub) -> Callable[..., int]:
+    """Create an organization in the API server's hub database; returns its id."""
+    from domiland.db.engine import session_scope
+    from domiland.db.models import Account, Organization, OrganizationKind
+
+    def make(code: str = "uk-api", *, accounts: tuple[str, ...] = ("1001", "1002")) -> int:
+        with session_scope() as session:
+            org = Organization(code=code, name=f"УК {code}", kind=OrganizationKind.MANAGEMENT)
+            session.add(org)
+            session.flush()
+            session.add_all(Account(organization_id=org.id, number=n) for n in accounts)
+            return org.id
 
     return make

@@ -12,7 +12,7 @@ from domiland.db.models import Base
 
 TABLES = {"organizations", "ftp_connections", "import_blocks", "export_blocks", "accounts", "services", "accruals",
           "payments", "meters", "meter_readings", "buildings", "premises", "clients", "client_external_ids",
-          "client_accounts", "news", "offers", "export_runs",
+          "client_accounts", "news", "offers", "export_runs", "api_keys", "api_imports",
           "integration_log", "domiland_alembic_version"}
 
 

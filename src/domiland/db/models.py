@@ -408,6 +408,42 @@ class ExportRun(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class ApiKey(Base):
+    """A partner system's key for one organization; only a hash is stored, the key is shown once."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    """The key's public part (``dml_<prefix>_…``), to find the row without scanning hashes."""
+    key_hash: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of the whole key (keys are 190-bit random: a slow hash would add nothing)."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ApiImport(Base):
+    """An import request received through the API (IMP-11): its body hash finds duplicates within 3 days."""
+
+    __tablename__ = "api_imports"
+    __table_args__ = (Index("ix_api_imports_dedup", "organization_id", "data_type", "body_hash", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    data_type: Mapped[DataType] = mapped_column(_str_enum(DataType))
+    body_hash: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of the canonical body (JSON re-serialised with sorted keys, or the XML bytes)."""
+    log_entry_id: Mapped[int | None] = mapped_column(ForeignKey("integration_log.id", ondelete="SET NULL"),
+                                                     nullable=True)
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("api_imports.id", ondelete="SET NULL"),
+                                                     nullable=True)
+    result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class IntegrationLog(Base):
     """LOG-1..3: one row per operation, mirrored from Airflow's run states (LOG-4)."""
 
