@@ -66,21 +66,55 @@ def test_db_upgrade_demo_seed_is_idempotent_and_blocks_list(hub_db, capsys):
     assert main(["demo", "seed"]) == 0
     capsys.readouterr()
     assert main(["blocks", "list"]) == 0
-    (line,) = capsys.readouterr().out.strip().splitlines()
-    assert "demo-uk.import.accruals" in line and "0 2 * * *" in line and "At 02:00" in line
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 9  # 7 import blocks + 2 export blocks, each listed once
+    (accruals,) = [line for line in lines if "demo-uk.import.accruals" in line]
+    assert "0 2 * * *" in accruals and "At 02:00" in accruals
+    (export,) = [line for line in lines if "demo-uk.export.payments" in line]
+    assert "/export/платежи/payments_%Y%m%d_%H%M%S.xml" in export
 
 
-def test_demo_sample_files_import_cleanly(hub_db, ftps_server, monkeypatch):
+def test_demo_blocks_of_every_kind_run_green_on_their_sample_files(hub_db, ftps_server, https_server, monkeypatch):
+    """The run command's demo: every import block reads its sample file or feed cleanly; exports are set up."""
     from domiland import demo
+    from domiland.db.models import ExportBlock, ImportBlock
     from domiland.exchange.imports import import_block
 
     monkeypatch.setenv("DOMILAND_FTP_CA_FILE", ftps_server.ca_file)
-    demo.seed()
+    monkeypatch.setenv("DOMILAND_HTTP_CA_FILE", https_server.ca_file)
+    monkeypatch.setenv("DOMILAND_ALLOWED_PRIVATE_HOSTS", "127.0.0.1")
+    demo.seed(feed_port=https_server.port)
     demo.write_sample_files(ftps_server.root)
+    feeds = demo.demo_dir() / "feeds"
+    for name in ("news.rss", "realty-feed.xml"):
+        https_server.route(f"/{name}", (feeds / name).read_bytes(), content_type="application/xml")
     with session_scope() as s:
         ftp = s.query(FtpConnection).one()
         ftp.port, ftp.username = ftps_server.port, ftps_server.user
         ftp.password_encrypted = secrets.encrypt(ftps_server.password)
-    report = import_block(1)
-    assert report.status.value == "Done", report.message()
-    assert report.total("created") == 2 * demo.DEMO_ACCOUNTS * 4
+        blocks = [(b.id, b.data_type.value) for b in s.query(ImportBlock).order_by(ImportBlock.id)]
+        exports = sorted(b.data_type.value for b in s.query(ExportBlock))
+    assert [t for _, t in blocks] == ["accruals", "payments", "meter_readings", "buildings", "clients", "news",
+                                      "offers"]
+    assert exports == ["meter_readings", "payments"]
+    created = {}
+    for block_id, data_type in blocks:
+        report = import_block(block_id)
+        assert report.status.value == "Done", f"{data_type}: {report.message()}"
+        created[data_type] = report.total("created")
+    assert created["accruals"] == 2 * demo.DEMO_ACCOUNTS * 4
+    assert created["news"] == 10 and created["offers"] == 12 and created["payments"] == 600
+    assert created["meter_readings"] == 3 * demo.DEMO_ACCOUNTS
+
+
+def test_api_keys_are_shown_once_and_stored_as_hashes(make_org, hub_db, capsys):
+    from domiland.api.keys import verify_key
+
+    org = make_org("uk-keys")
+    assert main(["api-key", "create", "uk-keys", "1C exchange"]) == 0
+    key = capsys.readouterr().out.strip().splitlines()[-1]
+    assert key.startswith("dml_") and verify_key(key) == org
+    assert key not in "\n".join(sqlite3.connect(hub_db.removeprefix("sqlite:///")).iterdump())
+    assert main(["api-key", "revoke", "1"]) == 0 and verify_key(key) is None
+    assert main(["api-key", "revoke", "1"]) == 1
+    assert main(["api-key", "create", "nobody", "x"]) == 2
