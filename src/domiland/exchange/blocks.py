@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,7 +18,9 @@ from domiland.config import get_config
 from domiland.db.engine import session_scope
 from domiland.db.models import DataType, ExportBlock, FtpConnection, ImportBlock, Method, Organization
 from domiland.exchange.paths import split_paths
-from domiland.transports.ftp import FtpSettings
+
+if TYPE_CHECKING:
+    from domiland.transports.ftp import FtpSettings
 
 TITLES_RU = {
     ("import", DataType.ACCRUALS): "Импорт начислений",
@@ -135,6 +138,8 @@ def _get(model, block_id: int, what: str) -> BlockSpec:
 
 def get_ftp_settings(organization_id: int) -> FtpSettings:
     """The organization's FTP settings with the password decrypted, for one transport session."""
+    from domiland.transports.ftp import FtpSettings  # the FTP hook brings Airflow: only when needed
+
     cfg = get_config()
     with session_scope() as session:
         ftp = session.scalar(select(FtpConnection).where(FtpConnection.organization_id == organization_id))

@@ -1,9 +1,10 @@
 """Where a block's files come from: the organization's FTP server (method XML) or a URL (method URL)."""
 from __future__ import annotations
 
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
-from domiland.transports.ftp import DomilandFTPHook, FtpSettings
+if TYPE_CHECKING:
+    from domiland.transports.ftp import FtpSettings
 
 
 class Source(Protocol):
@@ -24,10 +25,14 @@ class FtpSource:
         self.settings = settings
 
     def fetch(self, path: str, out: BinaryIO, max_bytes: int) -> None:
+        from domiland.transports.ftp import DomilandFTPHook
+
         with DomilandFTPHook(self.settings) as hook:
             hook.retrieve_to(path, out, max_bytes=max_bytes)
 
     def delete(self, path: str) -> None:
+        from domiland.transports.ftp import DomilandFTPHook
+
         with DomilandFTPHook(self.settings) as hook:
             hook.delete_file(path)
 

@@ -85,6 +85,9 @@ def _from_child(reader_path: str, path: Path) -> Iterator[tuple[int, Any]]:
 
 
 def _child_main(reader_path: str, path: str) -> int:
+    import gc
+
+    gc.disable()  # acyclic records only: the cycle collector would just burn time
     out = sys.stdout.buffer
 
     def dump(frame: tuple) -> None:

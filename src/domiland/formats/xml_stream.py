@@ -72,7 +72,7 @@ def iter_records(source: BinaryIO | str | Path, fmt: RecordFormat) -> Iterator[R
     context = etree.iterparse(
         source, events=("end",), tag=(fmt.root, fmt.record),
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-        remove_comments=True, remove_pis=True,
+        remove_comments=True, remove_pis=True, remove_blank_text=True,
     )
     root = None
     record_no = 0

@@ -56,8 +56,10 @@ class BulkConnection:
                                 (organization_id, *chunk))
                     found.update(cur.fetchall())
                 return found
+            # prepare=False: after a few batches a prepared statement switches to a generic plan
+            # that compares each key with the whole array (measured 30x slower per batch).
             cur.execute(f"SELECT {key}, id FROM {table} WHERE organization_id = %s AND {key} = ANY(%s)",
-                        (organization_id, list(values)))
+                        (organization_id, list(values)), prepare=False)
             return dict(cur.fetchall())
         finally:
             cur.close()
