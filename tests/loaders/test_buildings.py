@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from domiland.db.engine import get_engine, session_scope
 from domiland.db.migrate import upgrade
 from domiland.db.models import Account, Building, Premise
-from domiland.formats.buildings import BUILDINGS, extract_building, iter_tree_records
+from domiland.formats.buildings import BUILDINGS, extract_building
+from domiland.formats.xml_stream import iter_records
 from domiland.formats.xml_stream import XmlFormatError
 from domiland.loaders.buildings import BuildingsLoader
 from domiland.loaders.bulk import BulkConnection
@@ -46,7 +47,7 @@ def buildings_xml(*records: str, encoding: str = "utf-8") -> bytes:
 
 
 def read(data: bytes) -> list:
-    return list(iter_tree_records(io.BytesIO(data), BUILDINGS, extract_building))
+    return list(iter_records(io.BytesIO(data), BUILDINGS, extract_building))
 
 
 # -- the reader -------------------------------------------------------------------------------------------------
@@ -77,7 +78,7 @@ def test_invalid_premise_mid_file_stops_there_with_the_line_after_yielding_earli
                          building_xml("B-4"))
     seen = []
     with pytest.raises(XmlFormatError) as err:
-        for _line, fields in iter_tree_records(io.BytesIO(data), BUILDINGS, extract_building):
+        for _line, fields in iter_records(io.BytesIO(data), BUILDINGS, extract_building):
             seen.append(fields["ExtId"])
     assert seen == ["B-1", "B-2"]
     assert (err.value.line, err.value.record_no) == (6, 3)  # the line of the bad <Area>, not of <Building>

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from domiland.db.engine import get_engine, session_scope
 from domiland.db.migrate import upgrade
 from domiland.db.models import Account, Client, ClientAccount, ClientExternalId
-from domiland.formats.buildings import iter_tree_records
+from domiland.formats.xml_stream import iter_records
 from domiland.formats.clients import CLIENTS, extract_client
 from domiland.formats.xml_stream import XmlFormatError
 from domiland.loaders.bulk import BulkConnection
@@ -135,7 +135,7 @@ def clients_xml(*records: str, encoding: str = "utf-8") -> bytes:
 
 
 def read(data: bytes) -> list:
-    return list(iter_tree_records(io.BytesIO(data), CLIENTS, extract_client))
+    return list(iter_records(io.BytesIO(data), CLIENTS, extract_client))
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "windows-1251"])

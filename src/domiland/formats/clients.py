@@ -14,14 +14,13 @@ from typing import Any
 
 from lxml import etree
 
-from domiland.formats.buildings import TreeRecord, iter_tree_records
-from domiland.formats.xml_stream import RecordFormat
+from domiland.formats.xml_stream import Record, RecordFormat, iter_records
 
 CLIENTS = RecordFormat(name="clients", root="Clients", record="Client", xsd="clients.xsd", title_ru="Клиенты")
 
 
-def read(path: Path) -> Iterator[TreeRecord]:
-    return iter_tree_records(path, CLIENTS, extract_client)
+def read(path: Path) -> Iterator[Record]:
+    return iter_records(path, CLIENTS, extract_client)
 
 
 _NAMES = {name: name for name in ("ExtId", "LastName", "FirstName", "MiddleName", "Phone", "Email")}

@@ -13,18 +13,19 @@ fetched from the network or the disk.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO
+from sys import intern
+from typing import Any, BinaryIO
 
 from lxml import etree
 
 from domiland.config import repo_include_dir
 
-Record = tuple[int, dict[str, str]]
-"""(source line, field name → stripped text) of one record element."""
+Record = tuple[int, dict[str, Any]]
+"""(source line, fields) of one record element: name → stripped text for flat formats."""
 
 
 @dataclass(frozen=True)
@@ -61,10 +62,22 @@ def load_schema(xsd: str) -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(path), parser))
 
 
-def iter_records(source: BinaryIO | str | Path, fmt: RecordFormat) -> Iterator[Record]:
-    """Yield the validated records of ``source`` in file order; raise :class:`XmlFormatError` at the first problem.
+def flat_fields(elem: etree._Element) -> dict[str, str]:
+    """A flat record's children as ``{name: stripped text}``.
+
+    Names are interned: lxml makes a new string at each ``.tag``, and one shared
+    object per name keeps batches small in memory and when pickled to another process.
+    """
+    return {intern(child.tag): (child.text or "").strip() for child in elem}
+
+
+def iter_records(source: BinaryIO | str | Path, fmt: RecordFormat,
+                 extract: Callable[[etree._Element], dict[str, Any]] = flat_fields) -> Iterator[Record]:
+    """Yield ``(line, extract(record))`` per validated record in file order; raise :class:`XmlFormatError`
+    at the first problem.
 
     The encoding comes from the XML declaration (UTF-8 and windows-1251 alike).
+    ``extract`` turns the validated record element into fields (nested formats pass their own).
     """
     schema = load_schema(fmt.xsd)
     if isinstance(source, Path):
@@ -94,7 +107,7 @@ def iter_records(source: BinaryIO | str | Path, fmt: RecordFormat) -> Iterator[R
                 err = schema.error_log.last_error
                 raise XmlFormatError(f"не соответствует схеме {fmt.xsd}: {err.message}",
                                      line=err.line or line, record_no=record_no)
-            fields = {child.tag: (child.text or "").strip() for child in elem}
+            fields = extract(elem)
             if elem.tail and elem.tail.strip():
                 raise XmlFormatError(f"лишний текст после </{fmt.record}>: {elem.tail.strip()[:40]!r}",
                                      line=line, record_no=record_no)
