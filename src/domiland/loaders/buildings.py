@@ -39,7 +39,6 @@ from __future__ import annotations
 import gc
 from collections.abc import Sequence
 from decimal import Decimal
-from itertools import chain
 from typing import Any
 
 from domiland.loaders.base import BatchResult, NumberedRecord
@@ -48,73 +47,6 @@ from domiland.loaders.bulk import BulkConnection
 _BUILDING_COLUMNS = ("organization_id", "ext_id", "address", "updated_at")
 _PREMISE_COLUMNS = ("organization_id", "ext_id", "building_id", "number", "type", "floor", "area", "updated_at")
 _ACCOUNT_COLUMNS = ("organization_id", "number", "premise_id", "gis_number", "created_at")
-
-_SQLITE_MAX_PARAMS = 30000  # SQLite's host-parameter limit is 32766
-_SQLITE_ROWS_PER_INSERT = 500  # measured: 500 to 3,000 rows per statement are equally fast
-
-
-def select_in(bulk: BulkConnection, sql: str, params: Sequence[Any], values: Sequence[Any]) -> list[tuple]:
-    """Run ``sql`` — a SELECT whose WHERE clause ends with a column — for all ``values`` of that column.
-
-    One query on PostgreSQL (``= ANY``), one per 30,000 values on SQLite (``IN``).
-    """
-    if not values:
-        return []
-    cur = bulk.dbapi.cursor()
-    try:
-        if bulk.dialect == "sqlite":
-            rows: list[tuple] = []
-            for start in range(0, len(values), _SQLITE_MAX_PARAMS):
-                chunk = values[start:start + _SQLITE_MAX_PARAMS]
-                cur.execute(f"{sql} IN ({','.join('?' * len(chunk))})", (*params, *chunk))
-                rows.extend(cur.fetchall())
-            return rows
-        cur.execute(f"{sql} = ANY(%s)", (*params, list(values)))
-        return cur.fetchall()
-    finally:
-        cur.close()
-
-
-def upsert_returning_ids(bulk: BulkConnection, organization_id: int, table: str, key: str,
-                         columns: Sequence[str], rows: Sequence[Sequence[Any]], *, touch: str | None = None,
-                         insert_only: Sequence[str] = (), want_ids: bool = True) -> dict[Any, int]:
-    """:meth:`BulkConnection.upsert` on ``(organization_id, key)``, returning ``key → id`` of the rows written.
-
-    Same semantics (an unchanged row is not written; ``touch`` is written only
-    with a change; ``insert_only`` only by an insert). On SQLite one multi-row
-    statement per 500 rows with ``RETURNING``; on PostgreSQL the COPY upsert
-    and one query for the ids. ``rows`` must not repeat a key. Without
-    ``want_ids`` nothing is returned (and nothing read back).
-    """
-    if not rows:
-        return {}
-    at = list(columns).index(key)
-    if bulk.dialect != "sqlite":
-        bulk.upsert(table, ("organization_id", key), columns, rows, touch=touch, insert_only=insert_only)
-        if not want_ids:
-            return {}
-        return bulk.fetch_ids(table, organization_id, key, [row[at] for row in rows])
-    data = [c for c in columns if c not in ("organization_id", key, touch, *insert_only)]
-    sets = ", ".join(f"{c} = excluded.{c}" for c in (*data, *([touch] if touch else [])))
-    changed = " OR ".join(f"{table}.{c} IS NOT excluded.{c}" for c in data) or "0"
-    one = f"({', '.join('?' * len(columns))})"
-    per = min(_SQLITE_ROWS_PER_INSERT, _SQLITE_MAX_PARAMS // len(columns))
-    ids: dict[Any, int] = {}
-    cur = bulk.dbapi.cursor()
-    try:
-        for start in range(0, len(rows), per):
-            chunk = rows[start:start + per]
-            cur.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * len(chunk))} "
-                        f"ON CONFLICT (organization_id, {key}) DO UPDATE SET {sets} WHERE {changed} "
-                        + (f"RETURNING {key}, id" if want_ids else ""), list(chain.from_iterable(chunk)))
-            if want_ids:
-                ids.update(cur.fetchall())
-    finally:
-        cur.close()
-    if want_ids and len(ids) < len(rows):  # rows that turned out unchanged after all return nothing
-        ids.update(bulk.fetch_ids(table, organization_id, key, [row[at] for row in rows if row[at] not in ids]))
-    return ids
-
 
 class BuildingsLoader:
     """Buildings → premises → accounts of one organization, upserted level by level."""
@@ -164,8 +96,7 @@ class BuildingsLoader:
     def _load_buildings(self, buildings: dict[str, str], changed: set[str]) -> tuple[dict[str, int], list[int]]:
         """Upsert the buildings; return the ids of all of them and of those that existed before."""
         org, now, p = self.organization_id, self.bulk.now(), self.bulk.param
-        stored = {ext: (id_, address) for ext, id_, address in select_in(
-            self.bulk, f"SELECT ext_id, id, address FROM buildings WHERE organization_id = {p} AND ext_id", (org,),
+        stored = {ext: (id_, address) for ext, id_, address in self.bulk.select_in(f"SELECT ext_id, id, address FROM buildings WHERE organization_id = {p} AND ext_id", (org,),
             list(buildings))}
         rows = []
         for ext, address in buildings.items():
@@ -174,7 +105,7 @@ class BuildingsLoader:
                 rows.append((org, ext, address, now))
                 changed.add(ext)
         ids = {ext: old[0] for ext, old in stored.items()}
-        ids.update(upsert_returning_ids(self.bulk, org, "buildings", "ext_id", _BUILDING_COLUMNS, rows,
+        ids.update(self.bulk.upsert_returning_ids(org, "buildings", "ext_id", _BUILDING_COLUMNS, rows,
                                         touch="updated_at"))
         return ids, [old[0] for old in stored.values()]
 
@@ -184,8 +115,7 @@ class BuildingsLoader:
         # Read through the buildings of the batch that existed before (nothing at all on a first import). A
         # premise of the batch not found that way is new or moves from another building: written either way.
         org, now, area_key = self.organization_id, self.bulk.now(), self._area_key
-        stored = {row[0]: row[1:] for row in select_in(
-            self.bulk, "SELECT ext_id, id, building_id, number, type, floor, area FROM premises WHERE building_id",
+        stored = {row[0]: row[1:] for row in self.bulk.select_in("SELECT ext_id, id, building_id, number, type, floor, area FROM premises WHERE building_id",
             (), known_buildings) if row[0] in premises}
         rows = []
         for ext, (building, p) in premises.items():
@@ -196,7 +126,7 @@ class BuildingsLoader:
                 rows.append((org, ext, *new, area, now))
                 changed.add(building)
         ids = {ext: old[0] for ext, old in stored.items()}
-        ids.update(upsert_returning_ids(self.bulk, org, "premises", "ext_id", _PREMISE_COLUMNS, rows,
+        ids.update(self.bulk.upsert_returning_ids(org, "premises", "ext_id", _PREMISE_COLUMNS, rows,
                                         touch="updated_at"))
         return ids, [old[0] for old in stored.values()]
 
@@ -205,11 +135,9 @@ class BuildingsLoader:
         # Read through the premises of the batch that existed before, then by number for the rest: many accounts
         # exist before any buildings file (accruals, the CRM), unlinked, and keep their GIS number when omitted.
         org, now, p = self.organization_id, self.bulk.now(), self.bulk.param
-        stored = {number: (premise_id, gis) for number, premise_id, gis in select_in(
-            self.bulk, "SELECT number, premise_id, gis_number FROM accounts WHERE premise_id", (), known_premises)
+        stored = {number: (premise_id, gis) for number, premise_id, gis in self.bulk.select_in("SELECT number, premise_id, gis_number FROM accounts WHERE premise_id", (), known_premises)
             if number in accounts}
-        stored.update((number, (premise_id, gis)) for number, premise_id, gis in select_in(
-            self.bulk, f"SELECT number, premise_id, gis_number FROM accounts WHERE organization_id = {p} AND number",
+        stored.update((number, (premise_id, gis)) for number, premise_id, gis in self.bulk.select_in(f"SELECT number, premise_id, gis_number FROM accounts WHERE organization_id = {p} AND number",
             (org,), [number for number in accounts if number not in stored]))
         rows = []
         for number, (premise, gis) in accounts.items():
@@ -222,7 +150,7 @@ class BuildingsLoader:
                     continue
             rows.append((org, number, premise_id, gis, now))
             changed.add(premises[premise][0])
-        upsert_returning_ids(self.bulk, org, "accounts", "number", _ACCOUNT_COLUMNS, rows,
+        self.bulk.upsert_returning_ids(org, "accounts", "number", _ACCOUNT_COLUMNS, rows,
                              insert_only=("created_at",), want_ids=False)
 
 

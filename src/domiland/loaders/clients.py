@@ -53,7 +53,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from domiland.loaders.base import BatchResult, NumberedRecord, RecordWarning
-from domiland.loaders.buildings import select_in
 from domiland.loaders.bulk import BulkConnection
 from domiland.loaders.phones import normalize_phone
 
@@ -233,22 +232,22 @@ class ClientsLoader:
 
     def _read_picture(self, ext_ids: set[str], phones: set[str]) -> _Picture:
         org, p, bulk = self.organization_id, self.bulk.param, self.bulk
-        owners = dict(select_in(bulk, f"SELECT ext_id, client_id FROM client_external_ids "
+        owners = dict(bulk.select_in(f"SELECT ext_id, client_id FROM client_external_ids "
                                       f"WHERE organization_id = {p} AND ext_id", (org,), list(ext_ids)))
         columns = "id, last_name, first_name, middle_name, phone, email"
-        rows = select_in(bulk, f"SELECT {columns} FROM clients WHERE organization_id = {p} AND phone",
+        rows = bulk.select_in(f"SELECT {columns} FROM clients WHERE organization_id = {p} AND phone",
                          (org,), list(phones))
         seen = {row[0] for row in rows}
-        rows += select_in(bulk, f"SELECT {columns} FROM clients WHERE organization_id = {p} AND id",
+        rows += bulk.select_in(f"SELECT {columns} FROM clients WHERE organization_id = {p} AND id",
                           (org,), list(set(owners.values()) - seen))
         clients = {row[0]: _Client(*row, stored=tuple(row[1:])) for row in rows}
         ids = list(clients)
         # By client id alone (the ids are the organization's): with "organization_id = … AND" PostgreSQL may scan
         # the (organization_id, ext_id) index and test every row against the whole id array (seconds per batch).
-        for client_id, ext_id in sorted(select_in(bulk, "SELECT client_id, ext_id FROM client_external_ids "
+        for client_id, ext_id in sorted(bulk.select_in("SELECT client_id, ext_id FROM client_external_ids "
                                                         "WHERE client_id", (), ids)):
             clients[client_id].ext_ids.append(ext_id)
-        links = select_in(bulk, "SELECT client_id, account_id FROM client_accounts WHERE client_id", (), ids)
+        links = bulk.select_in("SELECT client_id, account_id FROM client_accounts WHERE client_id", (), ids)
         for client_id, account_id in links:
             clients[client_id].accounts.add(account_id)
         picture = _Picture()
