@@ -165,3 +165,14 @@ def test_backfilled_run_imports_the_file_of_its_own_day(ftps_server, ftps_block)
     (row,) = log_rows()
     assert row.details["files"][0]["path"] == "/accruals_20261102.xml"
     assert row.details["files"][0]["created"] == 1
+
+
+def test_doc_md_masks_credentials_of_feed_urls(make_org):
+    from domiland.db.models import DataType, ImportBlock, Method
+
+    org = make_org("uk-feed")
+    with session_scope() as s:
+        s.add(ImportBlock(organization_id=org, data_type=DataType.NEWS, method=Method.URL,
+                          paths="https://reader:S3cret-Feed@feeds.example.ru/news.rss"))
+    doc = dagbag().dags["uk-feed.import.news"].doc_md
+    assert "S3cret-Feed" not in doc and "feeds.example.ru/news.rss" in doc

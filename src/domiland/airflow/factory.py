@@ -68,9 +68,18 @@ def build_dag(spec: BlockSpec) -> DAG:
     return dag
 
 
+def _shown(path: str) -> str:
+    """A path as the UI may show it: credentials in a feed URL are masked."""
+    if "://" not in path:
+        return path
+    from domiland.transports.http import mask_url
+
+    return mask_url(path)
+
+
 def _doc(spec: BlockSpec, schedule: Schedule) -> str:
     if spec.direction == "import":
-        paths = "".join(f"\n  * `{p}`" for p in spec.path_list()) or " —"
+        paths = "".join(f"\n  * `{_shown(p)}`" for p in spec.path_list()) or " —"
         what = (f"* files:{paths}\n"
                 f"* delete after reading: {'yes' if spec.delete_after_read else 'no'}\n")
     else:
