@@ -9,3 +9,5 @@ class DomilandPlugin(AirflowPlugin):
     name = "domiland"
     listeners = [listener]
     fastapi_apps = [{"app": create_app(), "url_prefix": PREFIX, "name": "Domiland integration hub API"}]
+    external_views = [{"name": "Integration log / Журнал интеграции", "href": f"{PREFIX}/ui/log",
+                       "url_route": "integration-log", "category": "browse", "destination": "nav"}]

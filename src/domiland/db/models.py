@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON, Boolean, Date, DateTime, Enum, ForeignKey, Index, Integer, MetaData, Numeric, String, Text,
-    UniqueConstraint,
+    UniqueConstraint, literal_column,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -451,6 +451,10 @@ class IntegrationLog(Base):
     __table_args__ = (
         UniqueConstraint("dag_id", "run_id"),
         Index("ix_integration_log_org_created", "organization_id", "created_at"),
+        # PostgreSQL only (migration 0005): trigram GIN for the log search, message ILIKE '%…%'. Declared
+        # by name (literal_column) so that SQLite, which never gets it, skips it when comparing schemas.
+        Index("ix_integration_log_message_trgm", literal_column("message"), postgresql_using="gin",
+              postgresql_ops={"message": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
