@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -32,7 +32,9 @@ from domiland.formats.xml_write import RecordWriter
 from domiland.loaders.bulk import BulkConnection
 from domiland.secrets import SecretKeyError
 from domiland.transports.errors import TransportError
-from domiland.transports.ftp import DomilandFTPHook, FtpSettings
+
+if TYPE_CHECKING:  # the FTP hook brings Airflow: imported only when a file is uploaded
+    from domiland.transports.ftp import DomilandFTPHook, FtpSettings
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +129,8 @@ def write_window(out, export_type: ExportType, organization_id: int, plan: Plan,
 
 def upload_atomically(ftp: FtpSettings, local: Path, spec: BlockSpec, when: datetime, report: ExportReport) -> str:
     """Upload under a temporary name, then rename to a name no existing file has (EXP-3, EXP-5)."""
+    from domiland.transports.ftp import DomilandFTPHook
+
     directory = spec.directory.strip() or ""
     name = when.strftime(spec.filename_template)
     target = posixpath.join(directory, name) if directory else name
@@ -159,6 +163,8 @@ def _free_name(hook: DomilandFTPHook, target: str) -> str:
 
 
 def _discard(ftp: FtpSettings, temp: str) -> None:
+    from domiland.transports.ftp import DomilandFTPHook
+
     try:
         with DomilandFTPHook(ftp) as hook:
             hook.delete_file(temp)
