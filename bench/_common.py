@@ -3,7 +3,8 @@
 * every measurement runs in a fresh child process, so that its peak RSS is its own
   (:class:`Child` on the parent's side, :func:`child_entry` on the child's);
 * :func:`fresh_sqlite_url` / :func:`prepare_postgres` give an empty hub database;
-* :func:`format_table` prints the result table.
+* :func:`format_table` prints the result table; :class:`MachineWatch` and :func:`load_line` say how
+  busy the (shared) machine was during a measurement.
 """
 from __future__ import annotations
 
@@ -240,14 +241,112 @@ def safe_url(url: str) -> str:
 
 # --------------------------------------------------------------------------- output
 
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A plain fixed-width table: first column left-aligned, the others right-aligned."""
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, left: int = 1) -> str:
+    """A plain fixed-width table: the first ``left`` columns left-aligned, the others right-aligned."""
     cells = [list(map(str, headers))] + [[str(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
 
     def line(r: Sequence[str]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+        return "  ".join(c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
 
     out = [line(cells[0]), "  ".join("-" * w for w in widths)]
     out.extend(line(r) for r in cells[1:])
     return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- how busy the machine is
+
+def load_average() -> tuple[float, float, float] | None:
+    """The 1-, 5- and 15-minute load averages, or ``None`` where the platform has none."""
+    try:
+        return os.getloadavg()
+    except (OSError, AttributeError):
+        return None
+
+
+def machine_busy_seconds() -> float | None:
+    """CPU seconds all CPUs of the machine have been busy since boot (``/proc/stat``; steal included).
+
+    The difference over a measurement, minus the measurement's own CPU seconds, is what the
+    rest of the machine used meanwhile: a more direct sign of competition than the load average,
+    which lags by a minute and counts the measurement itself.
+    """
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu":
+        return None
+    # user nice system idle iowait irq softirq steal [guest guest_nice: already inside user/nice]
+    values = [int(v) for v in fields[1:9]]
+    busy = sum(values) - values[3] - values[4]
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+class MachineWatch:
+    """Load average and the machine's busy CPU seconds before and after one measurement."""
+
+    def __init__(self) -> None:
+        self.load_before = load_average()
+        self.busy_before = machine_busy_seconds()
+        self.load_after: tuple[float, float, float] | None = None
+        self.busy_after: float | None = None
+
+    def stop(self) -> MachineWatch:
+        self.busy_after = machine_busy_seconds()
+        self.load_after = load_average()
+        return self
+
+    def others_cpu_s(self, own_cpu_s: float) -> float | None:
+        """CPU seconds the rest of the machine used during the measurement (≥ 0; ``None`` if unknown)."""
+        if self.busy_before is None or self.busy_after is None:
+            return None
+        return max(0.0, self.busy_after - self.busy_before - own_cpu_s)
+
+    @property
+    def load1(self) -> float | None:
+        loads = [x[0] for x in (self.load_before, self.load_after) if x]
+        return max(loads) if loads else None
+
+
+def proc_cpu_seconds(pid: int | None) -> float | None:
+    """User+system CPU seconds of process ``pid`` so far (``/proc/<pid>/stat``), e.g. a PostgreSQL backend."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "; utime and stime are fields 14 and 15
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pg_backend_pid(engine: Any) -> int | None:
+    """PID of the PostgreSQL backend behind the connection ``engine``'s pool hands out next (``None``: not PG).
+
+    Call it just before the measured work: the connection goes back to the (otherwise empty)
+    pool, and the work's first checkout gets it again.
+    """
+    if engine.dialect.name != "postgresql":
+        return None
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("SELECT pg_backend_pid()")
+        pid = int(cur.fetchone()[0])
+        cur.close()
+        raw.commit()
+    finally:
+        raw.close()
+    return pid
+
+
+def load_line(label: str = "load average") -> str:
+    """``load average 1.23 / 1.10 / 0.98 (1/5/15 min) on 2 CPUs`` — for printing next to a table."""
+    loads = load_average()
+    cpus = os.cpu_count() or 1
+    if loads is None:
+        return f"{label}: unknown on {cpus} CPUs"
+    return f"{label} {loads[0]:.2f} / {loads[1]:.2f} / {loads[2]:.2f} (1/5/15 min) on {cpus} CPUs"

@@ -35,7 +35,9 @@ def _engine_for(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        # A small statement cache: bulk lookups use IN (?, …) lists whose length changes every
+        # batch, and 128 cached variants of them grew the import's memory with the file size.
+        engine = create_engine(url, connect_args={"timeout": 30, "cached_statements": 8})
         event.listen(engine, "connect", _tune_sqlite)
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=4,

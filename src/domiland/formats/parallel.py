@@ -55,6 +55,7 @@ def _from_child(reader_path: str, path: Path) -> Iterator[tuple[int, Any]]:
     stderr_file = tempfile.TemporaryFile()  # a file, not a pipe: a chatty child can never block on it
     proc = subprocess.Popen([sys.executable, "-m", "domiland.formats.parallel", reader_path, str(path)],
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr_file)
+    _widen_pipe(proc.stdout.fileno())
     finished = False
     try:
         read = proc.stdout.read
@@ -82,6 +83,17 @@ def _from_child(reader_path: str, path: Path) -> Iterator[tuple[int, Any]]:
         stderr_file.close()
     raise RuntimeError(f"the parser process for {path.name} stopped unexpectedly "
                        f"(exit {proc.returncode}): {stderr.strip() or 'no output'}")
+
+
+def _widen_pipe(fd: int) -> None:
+    """1 MiB instead of Linux's 64 KiB: the parser keeps going while the loader writes a batch
+    (measured: 1M payments 20.3 s → 14.3 s). Best effort: other systems keep their default."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except (ImportError, OSError):
+        pass
 
 
 def _child_main(reader_path: str, path: str) -> int:
