@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from domiland.loaders.base import BatchResult, NumberedRecord, RecordWarning
+from domiland.loaders.base import BatchResult, NumberedRecord, account_ids
 from domiland.loaders.bulk import BulkConnection
 
 _VALUES = ("Tariff", "Volume", "Unit", "Amount", "Recalculation", "Benefit", "Penalty", "Debt", "Paid",
@@ -24,8 +24,7 @@ class AccrualsLoader:
 
     def load(self, batch: Sequence[NumberedRecord]) -> BatchResult:
         result = BatchResult()
-        accounts = self.bulk.fetch_ids("accounts", self.organization_id, "number",
-                                       list({fields["AccountNumber"] for _, _, fields in batch}))
+        accounts = account_ids(self.bulk, self.organization_id, batch)
         self._ensure_services(batch)
         now = self.bulk.now()
         org = self.organization_id
@@ -33,8 +32,7 @@ class AccrualsLoader:
         for record_no, line, f in batch:
             account_id = accounts.get(f["AccountNumber"])
             if account_id is None:
-                result.skipped += 1
-                result.warnings.append(RecordWarning(record_no, line, f"лицевой счёт {f['AccountNumber']} не найден"))
+                result.skip(record_no, line, f"лицевой счёт {f['AccountNumber']} не найден")
                 continue
             rows.append((org, account_id, self._services[f["ServiceCode"]][0], f["Period"],
                          *map(f.get, _VALUES), now))

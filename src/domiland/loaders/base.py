@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from domiland.loaders.bulk import BulkConnection
 
 NumberedRecord = tuple[int, int, dict[str, str]]
 """(record number in its file, source line, fields) as the streaming reader produced it."""
@@ -27,6 +30,17 @@ class BatchResult:
     """Rows created or changed (unchanged rows are not counted)."""
     skipped: int = 0
     warnings: list[RecordWarning] = field(default_factory=list)
+
+    def skip(self, record_no: int, line: int, message: str) -> None:
+        """Skip one record with a warning (IMP-7)."""
+        self.skipped += 1
+        self.warnings.append(RecordWarning(record_no, line, message))
+
+
+def account_ids(bulk: BulkConnection, organization_id: int, batch: Sequence[NumberedRecord]) -> dict[str, int]:
+    """``AccountNumber`` → account id for the accounts a batch names (unknown numbers are absent)."""
+    return bulk.fetch_ids("accounts", organization_id, "number",
+                          list({fields["AccountNumber"] for _, _, fields in batch}))
 
 
 class Loader(Protocol):

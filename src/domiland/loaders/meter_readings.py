@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from domiland.loaders.base import BatchResult, NumberedRecord, RecordWarning
+from domiland.loaders.base import BatchResult, NumberedRecord, RecordWarning, account_ids
 from domiland.loaders.bulk import BulkConnection
 
 _COLUMNS = ("organization_id", "meter_id", "account_id", "reading_date", "value1", "value2", "value3", "source",
@@ -34,8 +34,7 @@ class MeterReadingsLoader:
 
     def load(self, batch: Sequence[NumberedRecord]) -> BatchResult:
         result = BatchResult()
-        accounts = self.bulk.fetch_ids("accounts", self.organization_id, "number",
-                                       list({fields["AccountNumber"] for _, _, fields in batch}))
+        accounts = account_ids(self.bulk, self.organization_id, batch)
         meters = self._fetch_meters(list({fields["MeterNumber"] for _, _, fields in batch}))
         now = self.bulk.now()
         self._create_meters(batch, accounts, meters, now)

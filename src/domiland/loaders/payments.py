@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from domiland.loaders.base import BatchResult, NumberedRecord, RecordWarning
+from domiland.loaders.base import BatchResult, NumberedRecord, account_ids
 from domiland.loaders.bulk import BulkConnection
 
 _COLUMNS = ("organization_id", "payment_id", "account_id", "paid_at", "amount", "period", "service_code", "source",
@@ -58,8 +58,7 @@ class PaymentsLoader:
 
     def load(self, batch: Sequence[NumberedRecord]) -> BatchResult:
         result = BatchResult()
-        accounts = self.bulk.fetch_ids("accounts", self.organization_id, "number",
-                                       list({fields["AccountNumber"] for _, _, fields in batch}))
+        accounts = account_ids(self.bulk, self.organization_id, batch)
         now = self.bulk.now()
         org = self.organization_id
         to_db = self._to_db
@@ -67,8 +66,7 @@ class PaymentsLoader:
         for record_no, line, f in batch:
             account_id = accounts.get(f["AccountNumber"])
             if account_id is None:
-                result.skipped += 1
-                result.warnings.append(RecordWarning(record_no, line, f"лицевой счёт {f['AccountNumber']} не найден"))
+                result.skip(record_no, line, f"лицевой счёт {f['AccountNumber']} не найден")
                 continue
             get = f.get
             payment_id = f["PaymentId"]
