@@ -185,6 +185,22 @@ def child_entry(preload: dict[str, Any], run: dict[str, Any], kind: str) -> None
     emit_result(run[kind](payload))
 
 
+def run_script(parse_args, bench_cls, prefix: str, preload: dict[str, Any], children: dict[str, Any]) -> None:
+    """A benchmark script's entry: a child measurement (``_child KIND``) or the whole run.
+
+    The run works in ``--workdir`` when given (kept), else in a temporary directory (removed).
+    """
+    if len(sys.argv) == 3 and sys.argv[1] == "_child":
+        child_entry(preload, children, sys.argv[2])
+        return
+    args = parse_args(None)
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        sys.exit(bench_cls(args, args.workdir.resolve()).run())
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        sys.exit(bench_cls(args, Path(tmp)).run())
+
+
 # --------------------------------------------------------------------------- databases
 
 def fresh_sqlite_url(path: Path) -> str:

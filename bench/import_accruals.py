@@ -29,7 +29,6 @@ import os
 import random
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -38,7 +37,7 @@ if str(BENCH_DIR) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR))
 
 from _common import (  # noqa: E402
-    Child, ChildFailed, ChildrenPeakRss, child_entry, current_rss_mb, drop_postgres_database, format_table,
+    Child, ChildFailed, ChildrenPeakRss, run_script, current_rss_mb, drop_postgres_database, format_table,
     fresh_sqlite_url, peak_rss_mb, prepare_postgres, safe_url,
 )
 
@@ -691,17 +690,5 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if args.workdir:
-        args.workdir.mkdir(parents=True, exist_ok=True)
-        return Bench(args, args.workdir.resolve()).run()
-    with tempfile.TemporaryDirectory(prefix="bench-accruals-") as tmp:
-        return Bench(args, Path(tmp)).run()
-
-
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "_child":
-        child_entry(PRELOAD, CHILDREN, sys.argv[2])
-    else:
-        sys.exit(main())
+    run_script(parse_args, Bench, "bench-accruals-", PRELOAD, CHILDREN)

@@ -34,7 +34,6 @@ import random
 import re
 import resource
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -45,7 +44,7 @@ if str(BENCH_DIR) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR))
 
 from _common import (  # noqa: E402
-    Child, ChildFailed, ChildrenPeakRss, MachineWatch, child_entry, current_rss_mb, drop_postgres_database,
+    Child, ChildFailed, ChildrenPeakRss, MachineWatch, run_script, current_rss_mb, drop_postgres_database,
     format_table, fresh_sqlite_url, load_line, peak_rss_mb, pg_backend_pid, prepare_postgres, proc_cpu_seconds,
 )
 from import_accruals import (  # noqa: E402  (the accruals benchmark's data and set-up, reused as they are)
@@ -864,17 +863,5 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if args.workdir:
-        args.workdir.mkdir(parents=True, exist_ok=True)
-        return Bench(args, args.workdir.resolve()).run()
-    with tempfile.TemporaryDirectory(prefix="bench-types-") as tmp:
-        return Bench(args, Path(tmp)).run()
-
-
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "_child":
-        child_entry(PRELOAD, CHILDREN, sys.argv[2])
-    else:
-        sys.exit(main())
+    run_script(parse_args, Bench, "bench-types-", PRELOAD, CHILDREN)
